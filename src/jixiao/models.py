@@ -1,0 +1,97 @@
+"""The output contract (../shared/output-contract.md) as pydantic models.
+
+`TableData` is what any extractor -- rules or model -- must produce, and it is strict-mode
+compatible for OpenAI structured outputs: every field required (optional ones are `X | None`),
+no extra keys, enums as Literal, verbatim fields before the ones derived from them.
+`ExtractedTable` adds provenance and per-field evidence beside the contract fields.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .levels import Level1, Level2
+
+Operator = Literal["≥", "≤", ">", "<", "="]
+Number = int | float
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Indicator(Strict):
+    level1: Level1 = Field(description="一级指标")
+    level2: Level2 = Field(description="二级指标")
+    name: str = Field(description="三级指标 name as printed, without the 指标N： prefix")
+    value_text: str | None = Field(description="the 指标值 cell exactly as printed, whitespace removed")
+    operator: Operator | None = Field(description="derived from value_text; null when qualitative")
+    value: Number | None = Field(description="derived from value_text; null when qualitative")
+    unit: str | None = Field(description="derived from value_text; null when none")
+
+
+class Funds(Strict):
+    """Amounts in 万元; null where the table has no such cell or it is blank."""
+
+    total_all_levels: Number | None = Field(description="年度资金总额（含本级和市县）, or the single total")
+    fiscal_all_levels: Number | None = Field(description="其中：财政拨款 (含本级和市县 column)")
+    other_all_levels: Number | None = Field(description="其他资金 (含本级和市县 column)")
+    total_own_level: Number | None = Field(description="年度资金总额（含本级）")
+    fiscal_own_level: Number | None = Field(description="财政拨款 (含本级 column)")
+    other_own_level: Number | None = Field(description="其他资金 (含本级 column)")
+
+
+class TableData(Strict):
+    """One performance-target table (绩效目标表) in the output contract."""
+
+    title: str | None = Field(description="the table's own heading")
+    year: int | None = Field(description="the budget year the table states")
+    project_name: str | None = Field(description="项目名称")
+    competent_department: str | None = Field(description="主管部门, without budget codes")
+    implementing_unit: str | None = Field(description="实施单位, without budget codes")
+    project_attribute: str | None = Field(description="项目属性")
+    project_period: str | None = Field(description="项目期")
+    funds: Funds
+    overall_goals: list[str] = Field(description="总体/中期/长期 goals, one string per goal")
+    annual_goals: list[str] = Field(description="年度 goals, one string per goal")
+    indicators: list[Indicator] = Field(description="filled indicator slots in page order")
+
+
+class Evidence(Strict):
+    """Where a value was read: 1-based page (null for text files), box in unrotated page points,
+    and the 1-based line of a text file."""
+
+    page: int | None
+    bbox: tuple[float, float, float, float] | None
+    line: int | None
+
+
+class Provenance(Strict):
+    source_file: str
+    sha256: str
+    pages: list[int] = Field(description="1-based pages the table spans; empty for text files")
+    table_index: int = Field(description="0-based index of the table among those starting on its first page")
+    backend: str
+    tool_version: str
+
+
+class ExtractedTable(TableData):
+    provenance: Provenance
+    evidence: dict[str, Evidence] = Field(
+        description="field path (e.g. 'indicators[0].value_text') -> where it was read"
+    )
+    notes: list[str] = Field(description="what the extractor dropped or was unsure of, for a person to check")
+
+    def contract(self) -> TableData:
+        return TableData.model_validate(self.model_dump(include=set(TableData.model_fields)))
+
+
+SCHEMAS = {"table.schema.json": TableData, "extracted_table.schema.json": ExtractedTable}
+
+
+def schema_text(model: type[BaseModel]) -> str:
+    """The committed form of a model's JSON Schema (stable key order, UTF-8, trailing newline)."""
+    return json.dumps(model.model_json_schema(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
