@@ -45,6 +45,7 @@ _FUND_LABELS = [
     (None, r"(?:其中[：:]?)?(?:单位自有资金|自有资金|上级资金|上级补助资金?|上级专项资金?|单位自筹资金?|自筹资金|社会资金|事业收入)"),
 ]
 _FUND = re.compile("|".join(f"(?P<f{i}>{p})(?P<q{i}>{_Q})" for i, (_, p) in enumerate(_FUND_LABELS)))
+_BARE_OTHER = re.compile(r"(?:其中[：:]?)?其他")
 _FUND_START = re.compile(r"资金总额|资金总计|预算总额|总预算|预算金额|预算数|资金合计")
 _FUND_UNIT = re.compile(r"[（(]\s*(亿元|万元|元)\s*[）)]|单位[：:]\s*(亿元|万元|元)")
 
@@ -209,7 +210,7 @@ def _is_indicator_header(texts: list[str]) -> bool:
     joined = fold("".join(texts))
     if {"l1", "l2"} <= roles or ("name" in roles and "value" in roles) or ("l2" in roles and "value" in roles):
         return True
-    return "一级指标" in joined and ("二级指标" in joined or "指标值" in joined)
+    return sum(k in joined for k in ("一级指标", "二级指标", "三级指标", "指标值", "指标名称", "指标内容")) >= 2
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,6 +249,9 @@ class _Parser:
         # funds
         self.fund_unit = "万元"
         self.fund_columns: list[str] = []
+        self.fund_seen: dict[str, int] = {}  # how many of each label since the totals row
+        self.fund_totals_only = False
+        self.pending_head: str | None = None  # a header label whose value is on the next line
         self.funds: dict[str, dict[str, float | None]] = {"all": {}, "own": {}, "period": {}}
         self.fund_cells: dict[tuple[str, str], Cell] = {}
         # goals
@@ -287,6 +291,13 @@ class _Parser:
         if self.section == "indicators":
             self._indicator_row(row)
             return
+        if self.pending_head and not self._starts_with_label(first):
+            kind, self.pending_head = self.pending_head, None
+            value = squash(texts[0])
+            self.head[kind] = _strip_code(value) if kind in ("competent_department", "implementing_unit") else value
+            self._cite(kind, row.cells[0])
+            return
+        self.pending_head = None
         if is_title(row):
             self._title(row)
         elif _HEAD_START.match(first):
@@ -301,6 +312,11 @@ class _Parser:
             self.head["year"] = int(m.group(1))  # e.g. a "（2024年度）" line under the heading
 
     # -- heading and header fields -------------------------------------------------------------
+    @staticmethod
+    def _starts_with_label(first: str) -> bool:
+        return bool(_HEAD_START.match(first) or _GOAL.match(first) or _FUND.match(first)
+                    or _FUND_START.search(first) or first.startswith(("项目资金", "绩效指标", "一级")))
+
     def _title(self, row: Row, inherited: bool = False) -> None:
         if self.head["title"] is not None:
             return
@@ -317,6 +333,8 @@ class _Parser:
         for n, (kind, _s, end, _m) in enumerate(hits):
             stop = hits[n + 1][1] if n + 1 < len(hits) else len(j.text)
             value = _clean_value(j.text[end:stop])
+            if kind is not None and not value and n == len(hits) - 1 and self.head[kind] is None:
+                self.pending_head = kind  # "项目名称" alone on its line: the value follows
             if kind is None or not value:
                 continue
             if kind in ("competent_department", "implementing_unit"):
@@ -332,17 +350,22 @@ class _Parser:
         text = j.text
         if m := _FUND_UNIT.search(fold(text)):
             self.fund_unit = m.group(1) or m.group(2)
-        hits = [h for h in _labels(_FUND, _FUND_LABELS, text) if _at_cell_start(text, h[1])]
+        hits = [h for h in _labels(_FUND, _FUND_LABELS, text)
+                if _at_cell_start(text, h[1]) or not _BARE_OTHER.fullmatch(text[h[1]:h[2]])
+                or text[h[1] - 1] in "0123456789万元"]
         totals = [h for h in hits if h[0] == "total"]
         if totals:
-            self.fund_columns = [self._fund_column(h[3], text[h[1]:h[2]]) for h in totals]
-        seen: dict[str, int] = {}
+            columns = [self._fund_column(h[3], text[h[1]:h[2]]) for h in totals]
+            # totals one per line (cells exported one per line) add up to the column list
+            self.fund_columns = self.fund_columns + columns if self.fund_totals_only else columns
+            self.fund_seen = {}
+        self.fund_totals_only = bool(hits) and all(h[0] == "total" for h in hits)
         for n, (kind, _s, end, m) in enumerate(hits):
             stop = hits[n + 1][1] if n + 1 < len(hits) else len(text)
             if kind is None:
                 continue
-            i = seen.get(kind, 0)
-            seen[kind] = i + 1
+            i = self.fund_seen.get(kind, 0)
+            self.fund_seen[kind] = i + 1
             qual = self._qualifier_column(m)
             col = qual or (self.fund_columns[i] if i < len(self.fund_columns) else "all")
             if kind == "total":
@@ -432,7 +455,7 @@ class _Parser:
                 flat = {"op", "unit"} & set(_roles_of(tokens))
                 self.roles = [(r, Cell(t, [], None)) for r, t in zip(_roles_of(tokens), tokens)] if flat else []
                 return True
-            if fold(texts[0]) in ("绩效指标", "一级指标", "一级", "二级指标", "三级指标"):
+            if fold(texts[0]) in ("绩效指标", "一级指标", "一级", "二级指标", "三级指标", "指标值"):
                 self._enter_indicators()
                 return True
             return False
