@@ -99,20 +99,22 @@ def extract(
     everything: list[dict] = []
     used_names: set[str] = set()
     for path in files:
+        tables: list[dict] = []
         try:
-            tables = [t.model_dump(mode="json") for t in extract_file(path, backend)]
-        except InputError as e:
-            _error(path, str(e))
-            failed += 1
-            continue
+            for table in extract_file(path, backend):
+                tables.append(table.model_dump(mode="json"))
         except Exception as e:  # one broken input must not stop the batch
-            _error(path, f"unexpected {type(e).__name__}: {e}".splitlines()[0])
-            if debug:
+            reason = str(e) if isinstance(e, InputError) else f"unexpected {type(e).__name__}: {e}"
+            if debug and not isinstance(e, InputError):
                 traceback.print_exc()
+            kept = f" ({len(tables)} table(s) read before it are kept)" if tables else ""
+            _error(path, reason.splitlines()[0] + kept)
             failed += 1
-            continue
-        if not tables:
-            typer.echo(f"jixiao: warning: {path}: no performance target table found", err=True)
+            if not tables:
+                continue
+        else:
+            if not tables:
+                typer.echo(f"jixiao: warning: {path}: no performance target table found", err=True)
         if output is None:
             everything.extend(tables)
             continue

@@ -79,10 +79,10 @@ def read_pages(path: Path) -> Iterator[list[Row]]:
         raise InputError("empty file (0 bytes)")
     if b"%PDF-" in head:
         yield from _pdf_pages(path)
+    elif path.suffix.lower() == ".pdf":
+        raise InputError("not a PDF (no %PDF header): the file is damaged or of another type")
     elif path.suffix.lower() in TEXT_SUFFIXES or _looks_like_text(head):
         yield from _text_pages(path)
-    elif path.suffix.lower() == ".pdf":
-        raise InputError("not a PDF (no %PDF header)")
     else:
         raise InputError(f"unsupported file type {path.suffix or '(no suffix)'}: give a PDF or a text export")
 
@@ -94,15 +94,20 @@ def read_pages(path: Path) -> Iterator[list[Row]]:
 def _pdf_pages(path: Path) -> Iterator[list[Row]]:
     try:
         doc = pymupdf.open(path, filetype="pdf")
+        doc.page_count  # MuPDF only notices some damage when it counts pages
     except Exception as e:  # PyMuPDF raises its own FileDataError and plain RuntimeErrors
-        raise InputError(f"cannot open PDF: {e}") from None
+        raise InputError(f"damaged PDF, cannot be opened: {e}") from None
     with doc:
         if doc.needs_pass:
             raise InputError("encrypted PDF: a password is needed")
         if doc.page_count == 0:
             raise InputError("PDF has no pages")
-        for page in doc:
-            yield page_rows(page)
+        for number in range(doc.page_count):
+            try:
+                rows = page_rows(doc[number])
+            except Exception as e:  # a damaged page object or content stream
+                raise InputError(f"damaged PDF, page {number + 1} cannot be read: {e}") from None
+            yield rows
 
 
 def page_rows(page: pymupdf.Page) -> list[Row]:

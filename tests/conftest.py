@@ -1,0 +1,63 @@
+"""Shared test helpers: where ../shared is, scoring against gold, and a small PDF table drawer."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pymupdf
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+FIXTURES = SHARED / "fixtures"
+GOLD = FIXTURES / "seed-gold.json"
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    # The project's reference material lies beside the checkout, in CI as here; a missing one is
+    # a broken setup, not a reason to skip.
+    assert (SHARED / "tools" / "score.py").is_file(), f"../shared not found at {SHARED}"
+    return SHARED
+
+
+def score(gold: Path, pred: list[dict] | Path, tmp_path: Path) -> str:
+    """The last line of ../shared/tools/score.py for a prediction (list of tables or a file)."""
+    if not isinstance(pred, Path):
+        path = tmp_path / "pred.json"
+        path.write_text(json.dumps(pred, ensure_ascii=False), encoding="utf-8")
+        pred = path
+    out = subprocess.run([sys.executable, str(SHARED / "tools" / "score.py"), str(gold), str(pred), "--verbose"],
+                         capture_output=True, text=True)
+    return out.stdout
+
+
+def draw_table(page: pymupdf.Page, rows: list[list[tuple[str, float, int]]], top: float = 60,
+               left: float = 40, row_h: float = 18, fontsize: float = 8) -> float:
+    """Draw a ruled table: each row is a list of (text, width, rowspan) cells; '' for no cell text.
+
+    A cell with rowspan > 1 covers the rows below; those rows simply leave its width out of their
+    own list, as Word does.  Returns the y below the table.
+    """
+    font = pymupdf.Font("cjk")
+    occupied: dict[int, list[tuple[float, float]]] = {}
+    y = top
+    for r, cells in enumerate(rows):
+        x = left
+        for text, width, span in cells:
+            while any(a <= x + 0.1 < b for a, b in occupied.get(r, [])):
+                x = next(b for a, b in occupied[r] if a <= x + 0.1 < b)
+            rect = pymupdf.Rect(x, y, x + width, y + row_h * span)
+            page.draw_rect(rect, width=0.5)
+            if text:
+                tw = pymupdf.TextWriter(page.rect)
+                tw.fill_textbox(rect + (2, 2, -2, -2), text, font=font, fontsize=fontsize)
+                tw.write_text(page)
+            for k in range(1, span):
+                occupied.setdefault(r + k, []).append((x, x + width))
+            x += width
+        y += row_h
+    return y
