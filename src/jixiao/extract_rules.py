@@ -166,7 +166,9 @@ def _evidence(cell: Cell | None) -> Evidence | None:
         return None
     ln: Line = cell.lines[0]
     box = cell.bbox if cell.bbox is not None else ln.bbox
-    return Evidence(page=ln.page, bbox=tuple(round(v, 2) for v in box) if box else None, line=ln.lineno)
+    # built by this code from PyMuPDF's floats: no validation needed (this runs per value)
+    return Evidence.model_construct(page=ln.page, bbox=(round(box[0], 2), round(box[1], 2), round(box[2], 2),
+                                                        round(box[3], 2)) if box else None, line=ln.lineno)
 
 
 def _merge_fragments(rows: list[Row]) -> list[Row]:
@@ -206,6 +208,8 @@ def _roles_of(texts: list[str]) -> list[str]:
 
 
 def _is_indicator_header(texts: list[str]) -> bool:
+    if not any("指标" in t or "目标值" in t for t in texts):
+        return False  # cheap rejection: this runs on every row
     roles = set(_roles_of(texts))
     joined = fold("".join(texts))
     if {"l1", "l2"} <= roles or ("name" in roles and "value" in roles) or ("l2" in roles and "value" in roles):

@@ -8,7 +8,7 @@ inner rulings) come out whole without any table model.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 
 Box = tuple[float, float, float, float]
@@ -18,6 +18,9 @@ _SLACK = 2.5  # points: text may touch or slightly overlap its cell border
 
 
 def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    if len(spans) == 1:
+        a, b = spans[0]
+        return [(a - _SNAP, b + _SNAP)]
     spans.sort()
     out: list[list[float]] = []
     for a, b in spans:
@@ -25,37 +28,34 @@ def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
             out[-1][1] = max(out[-1][1], b)
         else:
             out.append([a, b])
-    return [(a, b) for a, b in out]
+    return [(a - _SNAP, b + _SNAP) for a, b in out]
 
 
 class Rulings:
-    """Horizontal and vertical rulings of one page, merged and indexed by position."""
+    """Horizontal and vertical rulings of one page, merged and indexed by position.
 
-    def __init__(self, drawings: list[dict]):
-        hs: dict[float, list] = defaultdict(list)
-        vs: dict[float, list] = defaultdict(list)
-        for d in drawings:
-            if d.get("type") == "f" and d.get("fill") in ((1.0, 1.0, 1.0), None):
-                continue  # white backgrounds are not rulings
-            for item in d["items"]:
-                kind = item[0]
-                if kind == "re":
-                    x0, y0, x1, y1 = item[1]
-                    if y1 - y0 <= 2.0:  # a thin filled rect drawn as a horizontal rule
-                        hs[round((y0 + y1) / 2)].append((x0, x1))
-                    elif x1 - x0 <= 2.0:
-                        vs[round((x0 + x1) / 2)].append((y0, y1))
-                    else:
-                        hs[round(y0)].append((x0, x1))
-                        hs[round(y1)].append((x0, x1))
-                        vs[round(x0)].append((y0, y1))
-                        vs[round(x1)].append((y0, y1))
-                elif kind == "l":
-                    (x0, y0), (x1, y1) = item[1], item[2]
-                    if abs(y1 - y0) < 1.0:
-                        hs[round(y0)].append((min(x0, x1), max(x0, x1)))
-                    elif abs(x1 - x0) < 1.0:
-                        vs[round(x0)].append((min(y0, y1), max(y0, y1)))
+    Built from the vector blocks that MuPDF's text device collects in the same pass as the text
+    (TEXT_COLLECT_VECTORS): it splits every path into its lines and rectangles, so a grid drawn
+    as one path, as separate lines or as thin filled bars all arrive as rectangles here.
+    """
+
+    def __init__(self, vectors: list[dict]):
+        hs: dict[int, list] = defaultdict(list)
+        vs: dict[int, list] = defaultdict(list)
+        for v in vectors:
+            if not v.get("isrect"):
+                continue  # curves and diagonals are no rulings
+            x0, y0, x1, y1 = v["bbox"]
+            if y1 - y0 <= 3.0:  # a stroked line or a thin bar: a horizontal rule
+                hs[round((y0 + y1) / 2)].append((x0, x1))
+            elif x1 - x0 <= 3.0:
+                vs[round((x0 + x1) / 2)].append((y0, y1))
+            elif v.get("stroked") or v.get("color") not in (0xFFFFFF, None):
+                # a cell's outline, or a shaded cell (white backgrounds are not rulings)
+                hs[round(y0)].append((x0, x1))
+                hs[round(y1)].append((x0, x1))
+                vs[round(x0)].append((y0, y1))
+                vs[round(x1)].append((y0, y1))
         self.h_pos = sorted(hs)
         self.h_spans = [_merge(hs[k]) for k in self.h_pos]
         self.v_pos = sorted(vs)
@@ -64,26 +64,26 @@ class Rulings:
     def __bool__(self) -> bool:
         return bool(self.h_pos and self.v_pos)
 
+    # The two searches below are the hot loop of PDF reading (every text line, every page), so
+    # they are written out flat; spans were widened by _SNAP when merged.
     @staticmethod
-    def _crosses(spans: list[tuple[float, float]], at: float) -> bool:
-        return any(a - _SNAP <= at <= b + _SNAP for a, b in spans)
-
-    def _before(self, pos: list[float], spans: list, limit: float, at: float) -> float | None:
+    def _before(pos: list[float], spans: list, limit: float, at: float) -> float | None:
         i = bisect_right(pos, limit) - 1
         while i >= 0:
-            if self._crosses(spans[i], at):
-                return pos[i]
+            for a, b in spans[i]:
+                if a <= at <= b:
+                    return pos[i]
             i -= 1
         return None
 
-    def _after(self, pos: list[float], spans: list, limit: float, at: float) -> float | None:
-        i = bisect_right(pos, limit)
-        # bisect_right gives the first position > limit; step back over equal ones
-        while i > 0 and pos[i - 1] >= limit:
-            i -= 1
-        while i < len(pos):
-            if self._crosses(spans[i], at):
-                return pos[i]
+    @staticmethod
+    def _after(pos: list[float], spans: list, limit: float, at: float) -> float | None:
+        i = bisect_left(pos, limit)
+        n = len(pos)
+        while i < n:
+            for a, b in spans[i]:
+                if a <= at <= b:
+                    return pos[i]
             i += 1
         return None
 

@@ -19,8 +19,8 @@ import pymupdf
 from .grid import Box, Rulings
 
 # Text extraction flags: the dict defaults without images (their pixels would be copied into
-# Python for nothing).  OCR never runs here: no OCR text page is ever requested (see the OCR issue).
-_TEXT_FLAGS = pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_IMAGES
+# Python for nothing), with vectors, so the rulings come from the same pass over the page.  OCR never runs here: no OCR text page is ever requested (see the OCR issue).
+_TEXT_FLAGS = (pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_IMAGES) | pymupdf.TEXT_COLLECT_VECTORS
 TEXT_SUFFIXES = {".txt", ".text", ".csv", ".tsv", ".md"}
 
 
@@ -113,14 +113,20 @@ def _pdf_pages(path: Path) -> Iterator[list[Row]]:
 def page_rows(page: pymupdf.Page) -> list[Row]:
     number = page.number + 1
     lines: list[Line] = []
+    vectors: list[dict] = []
     for block in page.get_text("dict", flags=_TEXT_FLAGS)["blocks"]:
-        for ln in block.get("lines", ()):
-            text = "".join(s["text"] for s in ln["spans"])
-            if text.strip():
-                lines.append(Line(text, number, tuple(ln["bbox"]), None))
+        kind = block["type"]
+        if kind == 0:
+            for ln in block["lines"]:
+                spans = ln["spans"]
+                text = spans[0]["text"] if len(spans) == 1 else "".join(s["text"] for s in spans)
+                if text.strip():
+                    lines.append(Line(text, number, ln["bbox"], None))
+        elif kind == 3:
+            vectors.append(block)
     if not lines:
         return []
-    rulings = Rulings(page.get_cdrawings())
+    rulings = Rulings(vectors)
     by_cell: dict[Box, list[Line]] = {}
     loose: list[Cell] = []
     for line in lines:
@@ -129,7 +135,13 @@ def page_rows(page: pymupdf.Page) -> list[Row]:
             loose.append(Cell(line.text.strip(), [line], line.bbox))
         else:
             by_cell.setdefault(box, []).append(line)
-    cells = [Cell(_join_lines(ls), _reading_order(ls), box) for box, ls in by_cell.items()]
+    cells = []
+    for box, ls in by_cell.items():
+        if len(ls) == 1:
+            cells.append(Cell(ls[0].text.strip(), ls, box))
+        else:
+            ls = _reading_order(ls)
+            cells.append(Cell(_join_lines(ls), ls, box))
     return _rows(cells, ruled=True) if not loose else _rows(cells + loose, ruled=bool(cells))
 
 
@@ -142,7 +154,7 @@ def _join_lines(lines: list[Line]) -> str:
     # line (two spans of one cell) keeps one space so that "name value" splits still work.
     out: list[str] = []
     last_y = None
-    for ln in _reading_order(lines):
+    for ln in lines:  # already in reading order
         y = (ln.bbox[1] + ln.bbox[3]) / 2
         if out and last_y is not None and abs(y - last_y) < 2:
             out.append(" ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal, get_args
 
 from .values import fold
@@ -38,11 +39,13 @@ _LEVEL2_KEYWORDS = [
 ]
 
 
+@lru_cache(maxsize=4096)
 def level1_of(text: str) -> str | None:
     """The level-1 meaning of a printed label ("成本指标" for the 2021 cost group), else None."""
     return _LEVEL1_ALIASES.get(fold(text).rstrip("：:"))
 
 
+@lru_cache(maxsize=4096)
 def level2_of(text: str) -> str | None:
     """The canonical level-2 name of a printed label, else None.
 
@@ -62,6 +65,7 @@ def level2_of(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def is_label_prefix(text: str) -> bool:
     """True when text could be the start of a level label that wraps onto the next line."""
     s = fold(text)

@@ -24,7 +24,7 @@ def extract_file(path: Path, backend: str = "rules") -> Iterator[ExtractedTable]
     for chunk in chunk_rows(read_pages(path)):
         result = run(chunk)
         yield ExtractedTable(
-            **result.table.model_dump(),
+            **dict(result.table),  # validated once already: pass the instances, no dump
             provenance=Provenance(
                 source_file=str(path), sha256=digest, pages=chunk.pages,
                 table_index=chunk.index_on_page, backend=backend, tool_version=__version__,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import NamedTuple
 
 _WS = re.compile(r"\s+")
@@ -18,6 +19,7 @@ def squash(text: str | None) -> str:
     return _WS.sub("", text or "")
 
 
+@lru_cache(maxsize=8192)  # the same labels recur on every page of a long document
 def fold(text: str) -> str:
     """NFKC and no whitespace: the form used for matching labels, never for output."""
     return squash(unicodedata.normalize("NFKC", text))
