@@ -480,17 +480,37 @@ class _Parser:
             assigned = [(_best_column(c, self.roles), c) for c in cells if c.text.strip()]
             self._columnar(assigned)
         elif self.roles and len(cells) > 1:
-            roles = [r for r, _c in self.roles]
-            if len(cells) < len(roles):
-                roles = roles[-len(cells):]  # merged level cells are left out of exported rows
-            self._columnar(list(zip(roles, cells)))
+            self._columnar(self._align(cells))
         elif self.roles and len(cells) == 1 and len(texts[0].split()) > 1 and not _SLOT.match(texts[0]):
-            tokens = texts[0].split()
-            roles = [r for r, _c in self.roles]
-            roles = roles[-len(tokens):] if len(tokens) <= len(roles) else roles
-            self._columnar([(r, Cell(t, cells[0].lines, cells[0].bbox)) for r, t in zip(roles, tokens)])
+            self._columnar(self._align([Cell(t, cells[0].lines, cells[0].bbox) for t in texts[0].split()]))
         else:
             self._slot_cells(cells)
+
+    def _align(self, cells: list[Cell]) -> list[tuple[str, Cell]]:
+        """Cells of an exported row against the header's columns, anchored on content.
+
+        Exports drop the cells of merged level columns and trailing blanks, so counting from
+        either end shifts columns; level labels are known by name, and the cells after them line
+        up with the header from its name column on.
+        """
+        roles = [r for r, _c in self.roles]
+        out: list[tuple[str, Cell]] = []
+        i = 0
+        while i < len(cells):
+            text = cells[i].text
+            if not text.strip() or fold(text) == "绩效指标":
+                i += 1
+            elif level1_of(text) and "l1" in roles:
+                out.append(("l1", cells[i]))
+                i += 1
+            elif level2_of(text) and "l2" in roles:
+                out.append(("l2", cells[i]))
+                i += 1
+            else:
+                break
+        after = roles[roles.index("name"):] if "name" in roles else roles
+        out.extend(zip(after, cells[i:]))
+        return out
 
     def _set_levels(self, l1: str | None = None, l2: str | None = None) -> None:
         if l1:
