@@ -119,3 +119,44 @@ def test_page_rows_groups_ruled_cells(tmp_path):
     (row,) = page_rows(page)
     assert [c.text for c in row.cells] == ["主管部门", "县财政局", "实施单位", "县财政局"]
     assert row.ruled
+
+
+def test_sideways_content_without_rotate_flag(shared, tmp_path):
+    """Pages drawn sideways on a landscape sheet (no /Rotate): read upright, cited on the page."""
+    src = pymupdf.open(FIXTURES / "seed-tables.pdf")
+    out = pymupdf.open()
+    for i in range(len(src)):
+        page = out.new_page(width=842, height=595)
+        page.show_pdf_page(page.rect, src, i, rotate=90)
+    path = tmp_path / "sideways.pdf"
+    out.save(path)
+    tables = list(extract_file(path))
+    assert [len(t.indicators) for t in tables] == [7, 8, 8, 8, 9, 9, 7]
+    assert tables[0].indicators[0].value_text == "10人"
+    ev = tables[0].evidence["indicators[0].value_text"]
+    with pymupdf.open(path) as doc:
+        assert doc[0].get_textbox(pymupdf.Rect(ev.bbox)).strip() == "10人"
+
+
+def test_unruled_pdf_falls_back_to_lines(shared, tmp_path):
+    """A text-only PDF with no ruling lines reads through the same line rules as text exports."""
+    doc = pymupdf.open()
+    font = pymupdf.Font("cjk")
+    page, y = None, 0
+    first_table = (FIXTURES / "seed-tables.txt").read_text(encoding="utf-8").split("\n\n\n\n")[0]
+    for line in first_table.split("\n"):
+        if page is None or y > 800:
+            page, y = doc.new_page(), 40
+        if line.strip():
+            tw = pymupdf.TextWriter(page.rect)
+            tw.append((40, y), line.strip(), font=font, fontsize=8)
+            tw.write_text(page)
+        y += 10
+    path = tmp_path / "unruled.pdf"
+    doc.save(path)
+    (table,) = list(extract_file(path))
+    assert table.project_name == "财政核定做实职业年金"
+    assert [i.name for i in table.indicators] == [
+        "做实职业年金缴纳人数", "核定做实职业年金缴纳完成率", "职业年金缴纳完成时间", "做实职业年金总额",
+        "社会福利保障程度", "提升职工工作积极性及质量", "职工满意度"]
+    assert table.funds.fiscal_own_level == 4.83

@@ -165,7 +165,7 @@ def _evidence(cell: Cell | None) -> Evidence | None:
     if cell is None or not cell.lines:
         return None
     ln: Line = cell.lines[0]
-    box = cell.bbox if cell.bbox is not None else ln.bbox
+    box = cell.page_bbox if cell.page_bbox is not None else ln.bbox
     # built by this code from PyMuPDF's floats: no validation needed (this runs per value)
     return Evidence.model_construct(page=ln.page, bbox=(round(box[0], 2), round(box[1], 2), round(box[2], 2),
                                                         round(box[3], 2)) if box else None, line=ln.lineno)
@@ -482,7 +482,8 @@ class _Parser:
         elif self.roles and len(cells) > 1:
             self._columnar(self._align(cells))
         elif self.roles and len(cells) == 1 and len(texts[0].split()) > 1 and not _SLOT.match(texts[0]):
-            self._columnar(self._align([Cell(t, cells[0].lines, cells[0].bbox) for t in texts[0].split()]))
+            self._columnar(self._align([Cell(t, cells[0].lines, cells[0].bbox, cells[0].page_bbox)
+                                          for t in texts[0].split()]))
         else:
             self._slot_cells(cells)
 

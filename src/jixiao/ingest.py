@@ -40,7 +40,8 @@ class Line:
 class Cell:
     text: str
     lines: list[Line]
-    bbox: Box | None = None  # the ruled cell, or the text's own box when unruled
+    bbox: Box | None = None  # the ruled cell, or the text's own box, upright: used for layout
+    page_bbox: Box | None = None  # the same box in page coordinates: used for citing
 
     @property
     def page(self) -> int | None:
@@ -113,7 +114,9 @@ def _pdf_pages(path: Path) -> Iterator[list[Row]]:
 def page_rows(page: pymupdf.Page) -> list[Row]:
     number = page.number + 1
     lines: list[Line] = []
+    upright: list[Box] = []  # each line's box in the text's own reading direction
     vectors: list[dict] = []
+    dirs: dict[tuple[int, int], int] = {}
     for block in page.get_text("dict", flags=_TEXT_FLAGS)["blocks"]:
         kind = block["type"]
         if kind == 0:
@@ -122,40 +125,62 @@ def page_rows(page: pymupdf.Page) -> list[Row]:
                 text = spans[0]["text"] if len(spans) == 1 else "".join(s["text"] for s in spans)
                 if text.strip():
                     lines.append(Line(text, number, ln["bbox"], None))
+                    d = (round(ln["dir"][0]), round(ln["dir"][1]))
+                    dirs[d] = dirs.get(d, 0) + len(text)
         elif kind == 3:
             vectors.append(block)
     if not lines:
         return []
-    rulings = Rulings(vectors)
-    by_cell: dict[Box, list[Line]] = {}
-    loose: list[Cell] = []
+    # Text drawn sideways (a landscape table placed on a portrait page without /Rotate): lay the
+    # page out in the direction most of its text reads, and cite boxes in page coordinates.
+    cos, sin = max(dirs, key=dirs.get)
+    turn = (cos, sin) != (1, 0)
+    to_upright = _turner(cos, sin) if turn else None
+    to_page = _turner(cos, -sin) if turn else None
     for line in lines:
-        box = rulings.cell_of(line.bbox) if rulings else None
-        if box is None:
-            loose.append(Cell(line.text.strip(), [line], line.bbox))
+        upright.append(to_upright(line.bbox) if turn else line.bbox)
+    if turn:
+        vectors = [dict(v, bbox=to_upright(v["bbox"])) for v in vectors]
+    rulings = Rulings(vectors)
+    by_cell: dict[Box, list[tuple[Line, Box]]] = {}
+    loose: list[Cell] = []
+    for line, box in zip(lines, upright):
+        cell = rulings.cell_of(box) if rulings else None
+        if cell is None:
+            loose.append(Cell(line.text.strip(), [line], box, line.bbox))
         else:
-            by_cell.setdefault(box, []).append(line)
+            by_cell.setdefault(cell, []).append((line, box))
     cells = []
-    for box, ls in by_cell.items():
-        if len(ls) == 1:
-            cells.append(Cell(ls[0].text.strip(), ls, box))
+    for box, members in by_cell.items():
+        page_box = to_page(box) if turn else box
+        if len(members) == 1:
+            cells.append(Cell(members[0][0].text.strip(), [members[0][0]], box, page_box))
         else:
-            ls = _reading_order(ls)
-            cells.append(Cell(_join_lines(ls), ls, box))
+            members = _reading_order(members)
+            cells.append(Cell(_join_lines(members), [m[0] for m in members], box, page_box))
     return _rows(cells, ruled=True) if not loose else _rows(cells + loose, ruled=bool(cells))
 
 
-def _reading_order(lines: list[Line]) -> list[Line]:
-    return sorted(lines, key=lambda ln: (round((ln.bbox[1] + ln.bbox[3]) / 2 / 4), ln.bbox[0]))
+def _turner(cos: int, sin: int):
+    """A box rotated so that the direction (cos, sin) becomes left-to-right."""
+    def turn(b: Box) -> Box:
+        xs = (b[0] * cos + b[1] * sin, b[2] * cos + b[1] * sin, b[0] * cos + b[3] * sin, b[2] * cos + b[3] * sin)
+        ys = (-b[0] * sin + b[1] * cos, -b[2] * sin + b[1] * cos, -b[0] * sin + b[3] * cos, -b[2] * sin + b[3] * cos)
+        return (min(xs), min(ys), max(xs), max(ys))
+    return turn
 
 
-def _join_lines(lines: list[Line]) -> str:
+def _reading_order(members: list[tuple[Line, Box]]) -> list[tuple[Line, Box]]:
+    return sorted(members, key=lambda m: (round((m[1][1] + m[1][3]) / 2 / 4), m[1][0]))
+
+
+def _join_lines(members: list[tuple[Line, Box]]) -> str:
     # A wrapped Chinese cell joins without a space; a run of separate pieces on one visual
     # line (two spans of one cell) keeps one space so that "name value" splits still work.
     out: list[str] = []
     last_y = None
-    for ln in lines:  # already in reading order
-        y = (ln.bbox[1] + ln.bbox[3]) / 2
+    for ln, box in members:  # already in reading order
+        y = (box[1] + box[3]) / 2
         if out and last_y is not None and abs(y - last_y) < 2:
             out.append(" ")
         out.append(ln.text.strip())
