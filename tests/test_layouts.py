@@ -187,3 +187,68 @@ def test_budget_codes_are_stripped(tmp_path, text, expected):
     path.write_text(f"2024年项目支出绩效目标表\n项目名称 甲\n{text}\n", encoding="utf-8")
     got, _ = _contract(path)
     assert got["competent_department"] == expected
+
+
+MULTI_TEXT = """2024年度部门预算项目支出绩效目标表
+部门名称：[301]县教育局 | 金额单位：元
+项目名称 | 项目金额 | 年度绩效目标 | 一级指标 | 二级指标 | 三级指标 | 指标值
+学生资助 | 1500000 | 资助家庭经济困难学生1200人次 | 产出指标 | 数量指标 | 资助学生人次 | ≥1200人次
+ |  |  |  | 质量指标 | 资助资金发放准确率 | 100%
+ |  |  | 效益指标 | 社会效益指标 | 因贫辍学率 | 0
+满意度指标 | 服务对象满意度指标 | 受助学生满意度 | ≥95%
+校舍维修 | 800000 | 完成3所学校校舍维修 | 产出指标 | 数量指标 | 维修学校数量 | 3所
+时效指标 | 完工时间 | 2024年8月底前
+ |  |  | 满意度指标 | 服务对象满意度指标 | 师生满意度 | ≥90%
+"""
+
+MULTI_EXPECTED = [
+    ("学生资助", 150, ["资助家庭经济困难学生1200人次"], [
+        ("产出指标", "数量指标", "资助学生人次", "≥1200人次", "≥", 1200, "人次"),
+        ("产出指标", "质量指标", "资助资金发放准确率", "100%", "=", 100, "%"),
+        ("效益指标", "社会效益指标", "因贫辍学率", "0", "=", 0, None),
+        ("满意度指标", "服务对象满意度指标", "受助学生满意度", "≥95%", "≥", 95, "%"),
+    ]),
+    ("校舍维修", 80, ["完成3所学校校舍维修"], [
+        ("产出指标", "数量指标", "维修学校数量", "3所", "=", 3, "所"),
+        ("产出指标", "时效指标", "完工时间", "2024年8月底前", None, None, None),
+        ("满意度指标", "服务对象满意度指标", "师生满意度", "≥90%", "≥", 90, "%"),
+    ]),
+]
+
+
+def _check_multi(tables):
+    assert len(tables) == len(MULTI_EXPECTED)
+    for n, (t, (name, total, goals, indicators)) in enumerate(zip(tables, MULTI_EXPECTED)):
+        assert (t.title, t.year, t.project_name) == ("2024年度部门预算项目支出绩效目标表", 2024, name)
+        assert t.competent_department == "县教育局"
+        assert t.funds.total_all_levels == total  # 元 in the table, 万元 in the contract
+        assert t.annual_goals == goals
+        assert [tuple(i.model_dump().values()) for i in t.indicators] == indicators
+        assert t.provenance.table_index == n
+
+
+def test_table_listing_several_projects_text(tmp_path):
+    path = tmp_path / "multi.txt"
+    path.write_text(MULTI_TEXT, encoding="utf-8")
+    _check_multi(list(extract_file(path)))
+
+
+def test_table_listing_several_projects_ruled_pdf(tmp_path):
+    w = [60, 50, 110, 50, 70, 110, 70]
+    head = [("项目名称", w[0], 1), ("项目金额", w[1], 1), ("年度绩效目标", w[2], 1), ("一级指标", w[3], 1),
+            ("二级指标", w[4], 1), ("三级指标", w[5], 1), ("指标值", w[6], 1)]
+    rows = [[("2024年度部门预算项目支出绩效目标表", 520, 1)], [("部门名称：[301]县教育局", 260, 1), ("金额单位：元", 260, 1)], head,
+            [("学生资助", w[0], 4), ("1500000", w[1], 4), ("资助家庭经济困难学生1200人次", w[2], 4), ("产出指标", w[3], 2),
+             ("数量指标", w[4], 1), ("资助学生人次", w[5], 1), ("≥1200人次", w[6], 1)],
+            [("质量指标", w[4], 1), ("资助资金发放准确率", w[5], 1), ("100%", w[6], 1)],
+            [("效益指标", w[3], 1), ("社会效益指标", w[4], 1), ("因贫辍学率", w[5], 1), ("0", w[6], 1)],
+            [("满意度指标", w[3], 1), ("服务对象满意度指标", w[4], 1), ("受助学生满意度", w[5], 1), ("≥95%", w[6], 1)],
+            [("校舍维修", w[0], 3), ("800000", w[1], 3), ("完成3所学校校舍维修", w[2], 3), ("产出指标", w[3], 2),
+             ("数量指标", w[4], 1), ("维修学校数量", w[5], 1), ("3所", w[6], 1)],
+            [("时效指标", w[4], 1), ("完工时间", w[5], 1), ("2024年8月底前", w[6], 1)],
+            [("满意度指标", w[3], 1), ("服务对象满意度指标", w[4], 1), ("师生满意度", w[5], 1), ("≥90%", w[6], 1)]]
+    doc = pymupdf.open()
+    draw_table(doc.new_page(), rows, row_h=22, fontsize=7)
+    path = tmp_path / "multi.pdf"
+    doc.save(path)
+    _check_multi(list(extract_file(path)))

@@ -33,7 +33,6 @@ def is_project_row(row: Row) -> bool:
 @dataclass
 class Chunk:
     rows: list[Row] = field(default_factory=list)
-    index_on_page: int = 0  # 0-based among the tables that start on its first page
     inherited_title: Row | None = None  # a heading shared by several tables above them
 
     @property
@@ -50,14 +49,10 @@ def chunk_rows(pages: Iterable[list[Row]]) -> Iterator[Chunk]:
     current: Chunk | None = None
     has_project = False
     last_title: Row | None = None
-    starts_on_page: dict[int | None, int] = {}
     pending_titles: list[Row] = []  # headings seen before their table's first row
 
     def start(first_rows: list[Row]) -> Chunk:
-        page = first_rows[0].page
-        idx = starts_on_page.get(page, 0)
-        starts_on_page[page] = idx + 1
-        return Chunk(rows=list(first_rows), index_on_page=idx)
+        return Chunk(rows=list(first_rows))
 
     for rows in pages:
         for row in rows:

@@ -29,11 +29,11 @@ _Q = r"(?:[（(][^（()）]{0,24}[）)])?"  # an optional bracketed qualifier: �
 
 _HEAD_LABELS = [
     ("project_name", r"项目名称"),
-    ("competent_department", r"主管部门(?:及代码|名称)?|主管单位(?:及代码)?"),
-    ("implementing_unit", r"(?:项目)?实施单位(?:及代码|名称)?"),
+    ("competent_department", r"主管部门(?:及代码|名称)?|主管单位(?:及代码)?|部门名称"),
+    ("implementing_unit", r"(?:项目)?实施单位(?:及代码|名称)?|单位名称|预算单位"),
     ("project_attribute", r"项目属性"),
     ("project_period", r"项目(?:实施)?(?:期限|周期)|项目实施期|实施期限|项目期"),
-    (None, r"项目负责人|联系电话|联系人|项目编码|项目代码|项目类型|项目类别|所属领域|单位负责人"),
+    (None, r"项目负责人|联系电话|联系人|项目编码|项目代码|项目类型|项目类别|所属领域|单位负责人|(?:金额|资金)?单位[：:]"),
 ]
 _HEAD = re.compile("|".join(f"(?P<h{i}>{p}){_Q}" for i, (_, p) in enumerate(_HEAD_LABELS)))
 _HEAD_START = re.compile("^(?:" + "|".join(p for _, p in _HEAD_LABELS) + ")")
@@ -64,10 +64,19 @@ _ROLE_NAMES = {
     "绩效指标值": "value", "预期目标值": "value", "年度目标值": "value", "指标值（年度）": "value",
     "指标性质": "op", "运算符号": "op", "计算符号": "op", "度量单位": "unit", "计量单位": "unit",
     "单位": "unit", "绩效指标": "group",
+    # tables that list many projects, one row per indicator, with the project's own cells merged
+    # down its rows
+    "项目名称": "project", "主管部门": "dept", "部门名称": "dept", "实施单位": "impl", "单位名称": "impl",
+    "预算单位": "impl", "项目单位": "impl", "绩效目标": "goal", "年度绩效目标": "goal", "年度目标": "goal",
+    "项目绩效目标": "goal", "总体目标": "goal_overall", "中期目标": "goal_overall", "项目金额": "amount",
+    "预算金额": "amount", "资金总额": "amount", "年度资金总额": "amount", "项目预算": "amount",
+    "预算数": "amount", "金额": "amount",
 }
+_RECORD_ROLES = {"project", "dept", "impl", "goal", "goal_overall", "amount"}
 _SLOT = re.compile(r"^\s*[*＊]?\s*指标\s*[0-9０-９]+\s*[：:.．、]?\s*")
 _NOTE = re.compile(r"^(?:注|说明|填报说明|备注)[：:]")
 _YEAR = re.compile(r"(20\d{2})\s*年")
+_UNIT_LINE = re.compile(r"(?:金额|资金)?单位[：:](亿元|万元|元)")
 _CODE = re.compile(r"^[\[【(（]?\s*\d{3,}\s*[\]】)）]?\s*[-_－—:：.]?\s*|\s*[\[【(（]\s*\d{3,}\s*[\]】)）]$")
 _GOAL_SPLIT = re.compile(
     r"目标\s*[0-9０-９]+\s*[：:、.．]?|(?:^|(?<=[\n；;。]))\s*[（(]?[0-9０-９]{1,2}\s*[)）.．、](?![0-9])"
@@ -244,18 +253,27 @@ class Result:
 class _Parser:
     def __init__(self, chunk: Chunk):
         self.chunk = chunk
+        self.done: list[Result] = []  # earlier projects of a table that lists several
+        self.section = "head"
+        self.fund_unit = "万元"
+        self.pending_head: str | None = None  # a header label whose value is on the next line
+        self.roles: list[tuple[str, Cell]] = []  # header role and its cell (for positions)
         self.head: dict[str, str | int | None] = {k: None for k in (
             "title", "year", "project_name", "competent_department", "implementing_unit",
             "project_attribute", "project_period")}
         self.evidence: dict[str, Evidence] = {}
+        self._new_record()
+
+    def _new_record(self) -> None:
+        """Reset what belongs to one project; the heading, year and departments above stay."""
+        keep = ("title", "year", "competent_department", "implementing_unit")
+        self.head = {k: (v if k in keep else None) for k, v in self.head.items()}
+        self.evidence = {k: v for k, v in self.evidence.items() if k in keep}
         self.notes: list[str] = []
-        self.section = "head"
         # funds
-        self.fund_unit = "万元"
         self.fund_columns: list[str] = []
         self.fund_seen: dict[str, int] = {}  # how many of each label since the totals row
         self.fund_totals_only = False
-        self.pending_head: str | None = None  # a header label whose value is on the next line
         self.funds: dict[str, dict[str, float | None]] = {"all": {}, "own": {}, "period": {}}
         self.fund_cells: dict[tuple[str, str], Cell] = {}
         # goals
@@ -264,20 +282,24 @@ class _Parser:
         self.goal_kind: str | None = None
         self.goal_columns: list[tuple[str, Cell]] = []
         # indicators
-        self.roles: list[tuple[str, Cell]] = []  # header role and its cell (for positions)
         self.l1: str | None = None
         self.l2: str | None = None
         self.pending: _Pending | None = None
         self.indicators: list[Indicator] = []
 
     # -- entry --------------------------------------------------------------------------------
-    def run(self) -> Result:
+    def run(self) -> list[Result]:
         if self.chunk.inherited_title is not None:
             self._title(self.chunk.inherited_title, inherited=True)
         for row in _merge_fragments(self.chunk.rows):
             self._row(row)
         self._flush()
-        return self._result()
+        return self.done + [self._result()]
+
+    def _finish_record(self) -> None:
+        self._flush()
+        self.done.append(self._result())
+        self._new_record()
 
     def _row(self, row: Row) -> None:
         texts = [c.text for c in row.cells]
@@ -295,6 +317,8 @@ class _Parser:
         if self.section == "indicators":
             self._indicator_row(row)
             return
+        if self.section == "head" and (m := _UNIT_LINE.search(fold(row.text))):
+            self.fund_unit = m.group(1)  # "金额单位：元" under the heading
         if self.pending_head and not self._starts_with_label(first):
             kind, self.pending_head = self.pending_head, None
             value = squash(texts[0])
@@ -456,7 +480,7 @@ class _Parser:
             tokens = texts[0].split()
             if _is_indicator_header(tokens):
                 self._enter_indicators()
-                flat = {"op", "unit"} & set(_roles_of(tokens))
+                flat = ({"op", "unit"} | _RECORD_ROLES) & set(_roles_of(tokens))
                 self.roles = [(r, Cell(t, [], None)) for r, t in zip(_roles_of(tokens), tokens)] if flat else []
                 return True
             if fold(texts[0]) in ("绩效指标", "一级指标", "一级", "二级指标", "三级指标", "指标值"):
@@ -495,6 +519,17 @@ class _Parser:
         up with the header from its name column on.
         """
         roles = [r for r, _c in self.roles]
+        if len(cells) == len(roles):
+            return list(zip(roles, cells))
+        for k, cell in enumerate(cells):
+            role = "l1" if level1_of(cell.text) else "l2" if level2_of(cell.text) else None
+            if role in roles and k > 0:
+                # cells before the first level label belong to the columns before its column
+                at = roles.index(role)
+                before = [(r, c) for r, c in zip(roles[:at][::-1], cells[:k][::-1])]
+                return before[::-1] + list(zip(roles[at:], cells[k:]))
+            if role:
+                break
         out: list[tuple[str, Cell]] = []
         i = 0
         while i < len(cells):
@@ -526,6 +561,8 @@ class _Parser:
         for role, cell in assigned:
             if role and role not in by_role:
                 by_role[role] = cell
+        if _RECORD_ROLES & by_role.keys():
+            self._record_cells(by_role)
         if "l1" in by_role:
             self._set_levels(l1=level1_of(by_role["l1"].text) or self._unknown_level(by_role["l1"].text, 1))
         if "l2" in by_role:
@@ -544,6 +581,29 @@ class _Parser:
             has_op_column=any(r == "op" for r, _c in self.roles),
         )
         self._flush()
+
+    def _record_cells(self, by_role: dict[str, Cell]) -> None:
+        """A project's own columns in a table that lists several projects."""
+        if (cell := by_role.get("project")) is not None and (name := squash(cell.text)):
+            if name != self.head["project_name"]:
+                if self.head["project_name"] is not None or self.indicators:
+                    self._finish_record()
+                self.head["project_name"] = name
+                self._cite("project_name", cell)
+        for role, key in (("dept", "competent_department"), ("impl", "implementing_unit")):
+            if (cell := by_role.get(role)) is not None and squash(cell.text):
+                self.head[key] = _strip_code(squash(cell.text))
+                self._cite(key, cell)
+        for role, kind in (("goal", "annual"), ("goal_overall", "overall")):
+            cell = by_role.get(role)
+            if cell is not None and squash(cell.text) and cell.text not in self.goal_text[kind]:
+                self.goal_cell.setdefault(kind, cell)
+                self.goal_text[kind].append(cell.text)  # exports repeat a merged goal on every row
+        if (cell := by_role.get("amount")) is not None and "total" not in self.funds["all"]:
+            header = next((c.text for r, c in self.roles if r == "amount"), "")
+            unit = m.group(1) if (m := _FUND_UNIT.search(fold(header))) else self.fund_unit
+            self.funds["all"]["total"] = parse_amount(cell.text, unit or "万元")
+            self.fund_cells[("all", "total")] = cell
 
     def _unknown_level(self, text: str, level: int) -> None:
         if squash(text):
@@ -669,6 +729,7 @@ def _best_column(cell: Cell, columns: list[tuple[str, Cell]]) -> str | None:
     return best
 
 
-def extract(chunk: Chunk) -> Result:
-    """Read one table chunk into the contract, with evidence for each value and notes on anything dropped."""
+def extract(chunk: Chunk) -> list[Result]:
+    """Read one table chunk into the contract, with evidence for each value and notes on anything
+    dropped: one result, or one per project where the table lists several."""
     return _Parser(chunk).run()

@@ -21,14 +21,21 @@ def extract_file(path: Path, backend: str = "rules") -> Iterator[ExtractedTable]
     """
     run = BACKENDS[backend]
     digest = sha256_of(path) if path.is_file() else ""
+    on_page: dict[int | None, int] = {}
     for chunk in chunk_rows(read_pages(path)):
-        result = run(chunk)
-        yield ExtractedTable(
-            **dict(result.table),  # validated once already: pass the instances, no dump
-            provenance=Provenance(
-                source_file=str(path), sha256=digest, pages=chunk.pages,
-                table_index=chunk.index_on_page, backend=backend, tool_version=__version__,
-            ),
-            evidence=result.evidence,
-            notes=result.notes,
-        )
+        results = run(chunk)
+        for result in results:
+            pages = chunk.pages
+            if len(results) > 1:  # one table listing several projects: each spans its own rows
+                pages = sorted({e.page for e in result.evidence.values()} & set(pages)) or pages
+            first = pages[0] if pages else None
+            on_page[first] = on_page.get(first, -1) + 1
+            yield ExtractedTable(
+                **dict(result.table),  # validated once already: pass the instances, no dump
+                provenance=Provenance(
+                    source_file=str(path), sha256=digest, pages=pages, table_index=on_page[first],
+                    backend=backend, tool_version=__version__,
+                ),
+                evidence=result.evidence,
+                notes=result.notes,
+            )
