@@ -252,3 +252,43 @@ def test_table_listing_several_projects_ruled_pdf(tmp_path):
     path = tmp_path / "multi.pdf"
     doc.save(path)
     _check_multi(list(extract_file(path)))
+
+
+STACKED_TEXT = """项目支出绩效目标申报表
+项目名称 | 农村供水管网改造
+长期绩效指标
+一级指标 | 二级指标 | 指标内容 | 指标值 | 备注
+产出指标 | 数量指标 | 建成供水工程 | 15处 |
+年度绩效指标
+一级指标 | 二级指标 | 指标内容 | 指标值 | 备注
+产出指标 | 数量指标 | 新建集中供水工程 | 5处 |
+效益指标 | 社会效益指标 | 受益人口 | ≥1.2万人 |
+"""
+
+
+def test_stacked_period_and_annual_blocks_keep_the_annual(tmp_path):
+    path = tmp_path / "stacked.txt"
+    path.write_text(STACKED_TEXT, encoding="utf-8")
+    (t,) = list(extract_file(path))
+    assert [(i.name, i.value_text) for i in t.indicators] == [("新建集中供水工程", "5处"), ("受益人口", "≥1.2万人")]
+    assert t.evidence["indicators[0].name"].line == 8
+    assert any("中期" in n for n in t.notes)  # what was left out is said
+
+
+def test_side_by_side_period_and_annual_blocks_keep_the_annual(tmp_path):
+    w = [30, 40, 50, 80, 40, 40, 50, 80, 40]
+    head = ["绩效指标", "一级指标", "二级指标", "三级指标", "指标值", "一级指标", "二级指标", "三级指标", "指标值"]
+    rows = [[("项目支出绩效目标申报表", 450, 1)], [("项目名称", 100, 1), ("农村供水管网改造", 350, 1)],
+            [("", 30 + 210, 1), ("", 210, 1)],
+            [(h, wd, 3 if h == "绩效指标" else 1) for h, wd in zip(head, w)],
+            [("产出指标", 40, 1), ("数量指标", 50, 1), ("建成供水工程", 80, 1), ("15处", 40, 1),
+             ("产出指标", 40, 1), ("数量指标", 50, 1), ("新建集中供水工程", 80, 1), ("5处", 40, 1)],
+            [("效益指标", 40, 1), ("社会效益指标", 50, 1), ("受益人口", 80, 1), ("≥3万人", 40, 1),
+             ("效益指标", 40, 1), ("社会效益指标", 50, 1), ("受益人口", 80, 1), ("≥1.2万人", 40, 1)]]
+    doc = pymupdf.open()
+    draw_table(doc.new_page(), rows, row_h=22, fontsize=7)
+    path = tmp_path / "side.pdf"
+    doc.save(path)
+    (t,) = list(extract_file(path))
+    assert [(i.level2, i.name, i.value_text) for i in t.indicators] == [
+        ("数量指标", "新建集中供水工程", "5处"), ("社会效益指标", "受益人口", "≥1.2万人")]

@@ -72,6 +72,8 @@ _ROLE_NAMES = {
     "预算金额": "amount", "资金总额": "amount", "年度资金总额": "amount", "项目预算": "amount",
     "预算数": "amount", "金额": "amount",
 }
+# "中期绩效指标" / "年度绩效指标": which of a 申报表's two indicator blocks the rows below belong to
+_BLOCK = re.compile(r"^(?P<period>中长期|中期|长期|实施期)?(?P<annual>本年度|年度|当年)?(?:绩效)?指标(?:[（(].*[）)])?$")
 _RECORD_ROLES = {"project", "dept", "impl", "goal", "goal_overall", "amount"}
 _SLOT = re.compile(r"^\s*[*＊]?\s*指标\s*[0-9０-９]+\s*[：:.．、]?\s*")
 _NOTE = re.compile(r"^(?:注|说明|填报说明|备注)[：:]")
@@ -282,6 +284,8 @@ class _Parser:
         self.goal_kind: str | None = None
         self.goal_columns: list[tuple[str, Cell]] = []
         # indicators
+        self.block = "annual"  # which indicator block (中期 or 年度) the rows belong to
+        self.indicator_blocks: list[str] = []
         self.l1: str | None = None
         self.l2: str | None = None
         self.pending: _Pending | None = None
@@ -312,6 +316,10 @@ class _Parser:
             return
         if self.section == "done":
             return
+        if (m := _BLOCK.match(first)) and (m.group("period") or m.group("annual")):
+            self.block = "period" if m.group("period") else "annual"
+            if len(texts) == 1:
+                return
         if self._indicator_header(row, texts):
             return
         if self.section == "indicators":
@@ -490,7 +498,16 @@ class _Parser:
         if not _is_indicator_header(texts):
             return False
         self._enter_indicators()
-        self.roles = list(zip(_roles_of(texts), row.cells))
+        roles = _roles_of(texts)
+        if roles.count("l1") > 1 or roles.count("name") > 1:
+            # two parallel blocks side by side (中期 | 年度): keep the last, the current year's,
+            # as the funds do
+            last = max(i for i, r in enumerate(roles) if r in ("l1", "l2", "name") and roles[:i].count(r))
+            start = max(i for i in range(last + 1) if roles[i] == roles[last] and i < last)
+            first_of_last = next(i for i in range(start + 1, len(roles)) if roles[i] in ("l1", "l2", "name"))
+            roles = ["skip" if i < first_of_last and r not in ("group",) else r for i, r in enumerate(roles)]
+            self.notes.append("two indicator blocks side by side: the left (中期) block is left out")
+        self.roles = list(zip(roles, row.cells))
         return True
 
     def _enter_indicators(self) -> None:
@@ -683,6 +700,7 @@ class _Parser:
         else:
             operator, number, unit = parse_value(value_text)
         i = len(self.indicators)
+        self.indicator_blocks.append(self.block)
         self.indicators.append(Indicator(level1=l1, level2=l2, name=name, value_text=value_text,
                                          operator=operator, value=number, unit=unit))
         self._cite(f"indicators[{i}].name", p.name_cell)
@@ -693,7 +711,27 @@ class _Parser:
         if (ev := _evidence(cell)) is not None:
             self.evidence[key] = ev
 
+    def _drop_period_block(self) -> None:
+        """Where a 申报表 has both a 中期 and a 年度 indicator block, keep the 年度 one."""
+        if "annual" not in self.indicator_blocks or "period" not in self.indicator_blocks:
+            return
+        keep = [i for i, b in enumerate(self.indicator_blocks) if b == "annual"]
+        renumber = {old: new for new, old in enumerate(keep)}
+        evidence = {}
+        for key, ev in self.evidence.items():
+            if m := re.match(r"indicators\[(\d+)\](.*)", key):
+                if int(m.group(1)) in renumber:
+                    evidence[f"indicators[{renumber[int(m.group(1))]}]{m.group(2)}"] = ev
+            else:
+                evidence[key] = ev
+        dropped = len(self.indicators) - len(keep)
+        self.indicators = [self.indicators[i] for i in keep]
+        self.indicator_blocks = ["annual"] * len(keep)
+        self.evidence = evidence
+        self.notes.append(f"{dropped} indicator(s) of the 中期 block left out: the 年度 block is used")
+
     def _result(self) -> Result:
+        self._drop_period_block()
         funds = self._funds_result()
         goals = {k: split_goals("\n".join(v)) for k, v in self.goal_text.items()}
         for kind, cell in self.goal_cell.items():
