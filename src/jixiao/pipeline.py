@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from . import __version__, extract_rules
-from .chunk import chunk_rows
+from .chunk import Chunk, chunk_rows
 from .ingest import read_pages, sha256_of
 from .models import ExtractedTable, Provenance
 
@@ -19,6 +19,12 @@ def extract_file(path: Path, backend: str = "rules") -> Iterator[ExtractedTable]
     Tables are yielded as their chunk ends, so a caller can write them out while the rest of a
     long document is still being read.
     """
+    for _chunk, table in extract_with_chunks(path, backend):
+        yield table
+
+
+def extract_with_chunks(path: Path, backend: str = "rules") -> Iterator[tuple[Chunk, ExtractedTable]]:
+    """Each table with the chunk it was read from (the checker grounds values in it)."""
     run = BACKENDS[backend]
     digest = sha256_of(path) if path.is_file() else ""
     on_page: dict[int | None, int] = {}
@@ -30,7 +36,7 @@ def extract_file(path: Path, backend: str = "rules") -> Iterator[ExtractedTable]
                 pages = sorted({e.page for e in result.evidence.values()} & set(pages)) or pages
             first = pages[0] if pages else None
             on_page[first] = on_page.get(first, -1) + 1
-            yield ExtractedTable(
+            yield chunk, ExtractedTable(
                 **dict(result.table),  # validated once already: pass the instances, no dump
                 provenance=Provenance(
                     source_file=str(path), sha256=digest, pages=pages, table_index=on_page[first],

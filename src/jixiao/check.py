@@ -1,0 +1,253 @@
+"""Check: cross-verify an extracted table against its source, whoever extracted it.
+
+- grounding: every extracted string is located in the chunk's text (NFKC, whitespace removed;
+  exact first, then a character-level fuzzy match), with its page and box;
+- the number of indicators against the filled slots or rows of the source;
+- operator/value/unit re-derived from value_text with the project's own parser;
+- field-by-field differences between two extractions (the model's and the rules'), where both ran.
+The review rules (review_rules.py) then judge the content.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from . import extract_rules
+from .chunk import Chunk
+from .findings import RULES, Finding, ReviewConfig, Source, comment
+from .models import ExtractedTable, TableData
+from .values import parse_value
+
+Status = Literal["exact", "fuzzy", "not_found"]
+_SLOT_FILLED = re.compile(r"^\s*[*＊]?\s*指标\s*[0-9０-９]+\s*[：:]\s*\S")
+
+
+class Grounding(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    field: str  # e.g. "indicators[3].value_text"
+    text: str
+    status: Status
+    source_text: str | None  # what the source says there (for fuzzy matches)
+    page: int | None
+    bbox: tuple[float, float, float, float] | None
+    line: int | None
+
+
+@dataclass
+class _Located:
+    text: str  # folded
+    owners: list[int]  # for each character, the index of the line it came from
+    lines: list  # (text, page, bbox, lineno)
+
+
+def _fold_chars(s: str) -> str:
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
+
+
+def _source_text(chunk: Chunk) -> _Located:
+    text: list[str] = []
+    owners: list[int] = []
+    lines = []
+    for row in chunk.rows:
+        for cell in row.cells:
+            for ln in cell.lines:
+                folded = _fold_chars(ln.text)
+                if not folded:
+                    continue
+                lines.append((ln.text.strip(), ln.page, ln.bbox, ln.lineno))
+                text.append(folded)
+                owners.extend([len(lines) - 1] * len(folded))
+    return _Located("".join(text), owners, lines)
+
+
+def _where(src: _Located, start: int, end: int) -> tuple[int | None, tuple | None, int | None]:
+    idx = sorted(set(src.owners[start:end]))
+    if not idx:
+        return None, None, None
+    first = src.lines[idx[0]]
+    boxes = [src.lines[i][2] for i in idx if src.lines[i][2] is not None and src.lines[i][1] == first[1]]
+    bbox = None
+    if boxes:
+        bbox = (round(min(b[0] for b in boxes), 2), round(min(b[1] for b in boxes), 2),
+                round(max(b[2] for b in boxes), 2), round(max(b[3] for b in boxes), 2))
+    return first[1], bbox, first[3]
+
+
+def locate(src: _Located, text: str, threshold: float) -> tuple[Status, int, int]:
+    """Where text stands in the source: exact, else the best fuzzy window at or above threshold."""
+    q = _fold_chars(text)
+    if not q:
+        return "exact", 0, 0
+    pos = src.text.find(q)
+    if pos >= 0:
+        return "exact", pos, pos + len(q)
+    matcher = SequenceMatcher(None, q, src.text, autojunk=False)
+    best = (0.0, 0, 0)
+    for block in matcher.get_matching_blocks():
+        if block.size == 0:
+            continue
+        # a window of the query's length around each matching run of characters
+        start = max(0, block.b - block.a)
+        for s in (start, max(0, start - 2), start + 2):
+            window = src.text[s:s + len(q)]
+            ratio = SequenceMatcher(None, q, window, autojunk=False).ratio()
+            if ratio > best[0]:
+                best = (ratio, s, s + len(window))
+    if best[0] >= threshold:
+        return "fuzzy", best[1], best[2]
+    return "not_found", 0, 0
+
+
+def _strings(table: TableData) -> list[tuple[str, str]]:
+    out = [(k, getattr(table, k)) for k in ("title", "project_name", "competent_department", "implementing_unit",
+                                             "project_attribute", "project_period")]
+    out += [(f"overall_goals[{i}]", g) for i, g in enumerate(table.overall_goals)]
+    out += [(f"annual_goals[{i}]", g) for i, g in enumerate(table.annual_goals)]
+    for i, ind in enumerate(table.indicators):
+        out += [(f"indicators[{i}].name", ind.name), (f"indicators[{i}].value_text", ind.value_text)]
+    return [(k, v) for k, v in out if v]
+
+
+_LABELS = {"title": "表名", "project_name": "项目名称", "competent_department": "主管部门", "implementing_unit": "实施单位",
+           "project_attribute": "项目属性", "project_period": "项目期"}
+
+
+def _label(key: str, table: TableData) -> str:
+    if key in _LABELS:
+        return _LABELS[key]
+    if m := re.match(r"(overall|annual)_goals\[(\d+)\]", key):
+        return ("总体目标" if m.group(1) == "overall" else "年度目标") + f"{int(m.group(2)) + 1}"
+    if m := re.match(r"indicators\[(\d+)\]\.(name|value_text)", key):
+        ind = table.indicators[int(m.group(1))]
+        return "三级指标" if m.group(2) == "name" else f"“{ind.name}”的指标值"
+    return key
+
+
+@dataclass
+class Verification:
+    groundings: list[Grounding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _finding(rule: str, table: ExtractedTable, ref: str, indicator: str | None, sources: list[Source], **ctx) -> Finding:
+    meta = RULES[rule]
+    return Finding(rule=rule, dimension=meta.dimension, severity=meta.severity, table=table.project_name,
+                   table_ref=ref, indicator=None if meta.table_level else indicator,
+                   message=comment(rule, **ctx), evidence=sources, basis=meta.basis)
+
+
+def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewConfig,
+           second: TableData | None = None) -> Verification:
+    """Cross-verify one table against its source chunk (and a second extraction, if any)."""
+    v = Verification()
+    if chunk is not None:
+        src = _source_text(chunk)
+        for key, text in _strings(table):
+            status, start, end = locate(src, text, config.fuzzy_threshold)
+            page, bbox, line = _where(src, start, end) if end > start else (None, None, None)
+            source_text = src.text[start:end] if status == "fuzzy" else None
+            v.groundings.append(Grounding(field=key, text=text, status=status, source_text=source_text,
+                                          page=page, bbox=bbox, line=line))
+            indicator = table.indicators[int(re.match(r"indicators\[(\d+)\]", key).group(1))].name \
+                if key.startswith("indicators[") else None
+            if status == "not_found":
+                v.findings.append(_finding("GROUND-01", table, ref, indicator,
+                                           [Source(text=text, page=None, bbox=None, line=None)],
+                                           field=_label(key, table), text=text))
+            elif status == "fuzzy":
+                v.findings.append(_finding("GROUND-02", table, ref, indicator,
+                                           [Source(text=source_text, page=page, bbox=bbox, line=line)],
+                                           field=_label(key, table), text=text, source=source_text))
+        expected = _filled_count(chunk)
+        if expected is not None and expected != len(table.indicators):
+            v.findings.append(_finding("COUNT-01", table, ref, None, [], extracted=len(table.indicators), source=expected))
+    reference = {i.name: i for i in second.indicators} if second is not None else {}
+    for i, ind in enumerate(table.indicators):
+        derived = parse_value(ind.value_text)
+        ref_ind = reference.get(ind.name)
+        if ref_ind is not None and ref_ind.value_text == ind.value_text:
+            # the second extraction read separate 指标性质/度量单位 columns where the table has them
+            derived = (ref_ind.operator, ref_ind.value, ref_ind.unit)
+        got = (ind.operator, ind.value, ind.unit)
+        if tuple(derived) != got:
+            ev = table.evidence.get(f"indicators[{i}].value_text")
+            v.findings.append(_finding(
+                "PARSE-01", table, ref, ind.name,
+                [Source(text=ind.value_text or "", page=ev.page if ev else None, bbox=ev.bbox if ev else None,
+                        line=ev.line if ev else None)],
+                name=ind.name, value_text=ind.value_text or "", extracted=_triple(got), derived=_triple(tuple(derived))))
+    if second is not None:
+        for path, mine, theirs in diff_tables(second, table):
+            v.findings.append(_finding("DIFF-01", table, ref, None, [], field=path, rules=theirs, model=mine))
+    return v
+
+
+def _triple(t: tuple) -> str:
+    op, value, unit = t
+    return "、".join(str(x) if x is not None else "空" for x in (op, value, unit))
+
+
+def _filled_count(chunk: Chunk) -> int | None:
+    """Filled 指标N： slots in the source; for tables without slots, the rules extractor's rows."""
+    slots = [c for r in chunk.rows for c in r.cells if re.match(r"^\s*[*＊]?\s*指标\s*[0-9０-９]+\s*[：:]", c.text)]
+    if slots:
+        return sum(1 for c in slots if _SLOT_FILLED.match(c.text))
+    results = extract_rules.extract(chunk)
+    return len(results[0].table.indicators) if len(results) == 1 else None
+
+
+def diff_tables(rules: TableData, model: TableData) -> list[tuple[str, str, str]]:
+    """Every contract field where two extractions of one table differ: (path, model's, rules')."""
+    a, b = model.model_dump(mode="json"), rules.model_dump(mode="json")
+    out: list[tuple[str, str, str]] = []
+
+    def walk(x, y, path: str) -> None:
+        if isinstance(x, dict) and isinstance(y, dict):
+            for k in dict.fromkeys(list(x) + list(y)):
+                walk(x.get(k), y.get(k), f"{path}.{k}" if path else k)
+        elif isinstance(x, list) and isinstance(y, list):
+            for i in range(max(len(x), len(y))):
+                walk(x[i] if i < len(x) else None, y[i] if i < len(y) else None, f"{path}[{i}]")
+        elif x != y and not (isinstance(x, (int, float)) and isinstance(y, (int, float)) and abs(x - y) < 1e-9):
+            out.append((path, "空" if x is None else str(x), "空" if y is None else str(y)))
+
+    walk(a, b, "")
+    return out
+
+
+@dataclass
+class Checked:
+    """One table after checking: its findings (verification and review rules) and groundings."""
+
+    ref: str
+    table: ExtractedTable
+    groundings: list[Grounding]
+    findings: list[Finding]
+    grade: str
+
+
+def check(items: list[tuple[ExtractedTable, Chunk | None, TableData | None]],
+          config: ReviewConfig | None = None) -> list[Checked]:
+    """Check a batch: (table, its source chunk or None, a second extraction or None) each.
+
+    The rules extractor's own output is its own second opinion, so a rules-only run compares
+    nothing twice; a model's output is compared with the rules reading of the same chunk.
+    """
+    from .findings import suggested_grade
+    from .review_rules import review
+
+    config = config or ReviewConfig()
+    refs = [f"{t.provenance.source_file}#{n}" for n, (t, _c, _s) in enumerate(items)]
+    verified = [verify(t, ref, chunk, config, second if second is not None else t)
+                for ref, (t, chunk, second) in zip(refs, items)]
+    by_ref: dict[str, list[Finding]] = {ref: list(v.findings) for ref, v in zip(refs, verified)}
+    for f in review([(ref, t) for ref, (t, _c, _s) in zip(refs, items)], config):
+        by_ref[f.table_ref].append(f)
+    return [Checked(ref, t, v.groundings, by_ref[ref], suggested_grade(by_ref[ref], config))
+            for ref, (t, _c, _s), v in zip(refs, items, verified)]

@@ -1,0 +1,205 @@
+"""Report: one run's checked tables as findings.json, review.md, review.xlsx and review.html."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+import jinja2
+import pymupdf
+
+from .check import Checked
+from .findings import DIMENSIONS, SEVERITY_ORDER, Finding
+from .fileio import write_atomic
+
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("jixiao", "templates"),
+    autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=True),
+    trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+)
+_md_env = jinja2.Environment(loader=jinja2.PackageLoader("jixiao", "templates"), autoescape=False,
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+
+SEVERITY_COLOURS = {"错误": "F8D7DA", "警告": "FFF3CD", "建议": "D1ECF1"}
+
+
+def merged_comments(findings: Iterable[Finding]) -> list[dict]:
+    """One comment per indicator (and per table-level rule): messages joined, highest severity (§4.3)."""
+    groups: dict[tuple, list[Finding]] = defaultdict(list)
+    for f in findings:
+        key = ("ind", f.indicator) if f.indicator is not None else ("table", f.rule)
+        groups[key].append(f)
+    out = []
+    for (_kind, _k), fs in groups.items():
+        fs.sort(key=lambda f: SEVERITY_ORDER[f.severity])
+        out.append({"severity": fs[0].severity, "indicator": fs[0].indicator, "rules": [f.rule for f in fs],
+                    "dimension": fs[0].dimension, "message": "".join(f.message for f in fs), "findings": fs})
+    out.sort(key=lambda c: SEVERITY_ORDER[c["severity"]])
+    return out
+
+
+def _counts(findings: list[Finding]) -> dict[str, int]:
+    return {s: sum(f.severity == s for f in findings) for s in SEVERITY_ORDER}
+
+
+def _by_dimension(findings: list[Finding]) -> list[tuple[str, list[dict]]]:
+    return [(d, merged_comments([f for f in findings if f.dimension == d]))
+            for d in DIMENSIONS if any(f.dimension == d for f in findings)]
+
+
+def write_reports(checked: list[Checked], out: Path, images: bool = True) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    findings = [f for c in checked for f in c.findings]
+    paths = [out / "findings.json", out / "review.md", out / "review.xlsx", out / "review.html"]
+    write_atomic(paths[0], json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False, indent=2) + "\n")
+    write_atomic(paths[1], render_markdown(checked))
+    write_xlsx(checked, paths[2])
+    write_atomic(paths[3], render_html(checked, images=images))
+    return paths
+
+
+def _context(checked: list[Checked]) -> dict:
+    projects = []
+    for n, c in enumerate(checked, 1):
+        by_indicator = defaultdict(list)
+        for f in c.findings:
+            if f.indicator is not None:
+                by_indicator[f.indicator].append(f)
+        projects.append({
+            "n": n, "c": c, "t": c.table, "counts": _counts(c.findings), "dimensions": _by_dimension(c.findings),
+            "indicator_comments": {k: merged_comments(v)[0] for k, v in by_indicator.items()},
+            "table_comments": merged_comments([f for f in c.findings if f.indicator is None]),
+            "ungrounded": [g for g in c.groundings if g.status != "exact"],
+        })
+    return {"projects": projects, "totals": _counts([f for c in checked for f in c.findings])}
+
+
+def render_markdown(checked: list[Checked]) -> str:
+    return _md_env.get_template("review.md.j2").render(**_context(checked))
+
+
+def render_html(checked: list[Checked], images: bool = True) -> str:
+    ctx = _context(checked)
+    crops = _crops(checked) if images else {}
+    ctx["crop"] = lambda src, page, bbox: crops.get((src, page, tuple(bbox))) if bbox else None
+    return _env.get_template("review.html.j2").render(**ctx)
+
+
+def _crops(checked: list[Checked]) -> dict[tuple[str, int, tuple], str]:
+    """Cropped page images with the value's box drawn, as data URIs, for every cited PDF box."""
+    # only what a reviewer has to look at: values with findings, and values not found exactly
+    wanted: dict[str, set] = defaultdict(set)
+    for c in checked:
+        src, t = c.table.provenance.source_file, c.table
+        flagged = {f.indicator for f in c.findings if f.indicator is not None}
+        keys = ["project_name"] + [f"indicators[{i}].{k}" for i, ind in enumerate(t.indicators) if ind.name in flagged
+                                   for k in ("value_text", "name")]
+        boxes = [t.evidence[k] for k in keys if k in t.evidence]
+        boxes += [s for f in c.findings for s in f.evidence]
+        boxes += [g for g in c.groundings if g.status != "exact"]
+        for ev in boxes:
+            if ev.page is not None and ev.bbox is not None:
+                wanted[src].add((ev.page, tuple(ev.bbox)))
+    crops = {}
+    for src, boxes in wanted.items():
+        try:
+            doc = pymupdf.open(src)
+        except Exception:  # the source moved or is not a PDF: the report simply has no images
+            continue
+        with doc:
+            for page_no, bbox in sorted(boxes):
+                if not 1 <= page_no <= doc.page_count:
+                    continue
+                page = doc[page_no - 1]
+                # boxes are in unrotated page coordinates; drawing and clipping use the visible page
+                box = pymupdf.Rect(bbox) * page.rotation_matrix
+                # a strip of the page around the box, wide enough to show the row it sits in
+                clip = pymupdf.Rect(page.rect.x0, box.y0 - 18, page.rect.x1, box.y1 + 18) & page.rect
+                shape = page.new_shape()
+                shape.draw_rect(box)
+                shape.finish(color=(0.85, 0, 0), width=1.2)
+                shape.commit()
+                pix = page.get_pixmap(dpi=110, clip=clip)
+                crops[(src, page_no, bbox)] = "data:image/png;base64," + base64.b64encode(pix.tobytes("png")).decode()
+    return crops
+
+
+# ---------------------------------------------------------------------------------------------
+# Excel
+
+
+def _safe(value):
+    """A cell from a document must never run as a formula in Excel (=, +, -, @ at the start)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_xlsx(checked: list[Checked], path: Path) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    sheets = {
+        "项目": (["序号", "项目名称", "主管部门", "实施单位", "项目属性", "项目期", "年度资金总额（万元）", "财政拨款（万元）",
+                  "年度总体目标", "年度目标", "指标数", "错误", "警告", "建议", "建议等级", "来源文件", "页码"],
+                 [10, 28, 18, 18, 12, 10, 14, 14, 40, 40, 8, 8, 8, 8, 10, 30, 8]),
+        "指标": (["序号", "项目名称", "一级指标", "二级指标", "三级指标", "指标值", "运算符", "数值", "单位", "严重度",
+                  "审核意见", "页码"],
+                 [6, 24, 12, 16, 30, 14, 8, 10, 8, 8, 70, 8]),
+        "审核意见": (["序号", "项目名称", "审核维度", "严重度", "规则", "指标", "审核意见", "依据", "页码"],
+                    [6, 24, 10, 8, 10, 26, 80, 40, 8]),
+    }
+    ws_all = {}
+    for i, (title, (headers, widths)) in enumerate(sheets.items()):
+        ws = wb.active if i == 0 else wb.create_sheet()
+        ws.title = title
+        ws.append(headers)
+        for col, width in enumerate(widths, 1):
+            ws.column_dimensions[get_column_letter(col)].width = width
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+        ws_all[title] = ws
+    wrap = Alignment(wrap_text=True, vertical="top")
+
+    def add(ws, row: list, severity: str | None = None) -> None:
+        ws.append([_safe(v) for v in row])
+        for cell in ws[ws.max_row]:
+            cell.alignment = wrap
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
+        if severity in SEVERITY_COLOURS:
+            fill = PatternFill("solid", fgColor=SEVERITY_COLOURS[severity])
+            for cell in ws[ws.max_row]:
+                cell.fill = fill
+
+    for n, c in enumerate(checked, 1):
+        t, counts = c.table, _counts(c.findings)
+        pages = ",".join(map(str, t.provenance.pages))
+        worst = next((s for s in SEVERITY_ORDER if counts[s]), None)
+        add(ws_all["项目"], [n, t.project_name, t.competent_department, t.implementing_unit, t.project_attribute,
+                            t.project_period, t.funds.total_all_levels, t.funds.fiscal_all_levels,
+                            "\n".join(t.overall_goals), "\n".join(t.annual_goals), len(t.indicators),
+                            counts["错误"], counts["警告"], counts["建议"], c.grade, t.provenance.source_file, pages],
+            worst)
+        comments = {m["indicator"]: m for m in merged_comments([f for f in c.findings if f.indicator is not None])}
+        for i, ind in enumerate(t.indicators):
+            m = comments.get(ind.name)
+            ev = t.evidence.get(f"indicators[{i}].value_text") or t.evidence.get(f"indicators[{i}].name")
+            add(ws_all["指标"], [n, t.project_name, ind.level1, ind.level2, ind.name, ind.value_text, ind.operator,
+                                ind.value, ind.unit, m["severity"] if m else None, m["message"] if m else None,
+                                ev.page if ev else None], m["severity"] if m else None)
+        for f in sorted(c.findings, key=lambda f: SEVERITY_ORDER[f.severity]):
+            page = next((s.page for s in f.evidence if s.page is not None), None)
+            add(ws_all["审核意见"], [n, t.project_name, f.dimension, f.severity, f.rule, f.indicator, f.message,
+                                  f.basis, page], f.severity)
+    for ws in ws_all.values():
+        ws.auto_filter.ref = ws.dimensions
+    tmp = path.with_name(f".{path.name}.tmp")
+    wb.save(tmp)
+    tmp.replace(path)

@@ -1,0 +1,153 @@
+"""Reports from one run: findings.json, review.md, review.xlsx, review.html, and the run/review commands."""
+
+import json
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import FIXTURES
+
+
+def jixiao(*args):
+    return subprocess.run([sys.executable, "-m", "jixiao.cli", *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def seed_run(shared, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    r = jixiao("run", FIXTURES / "seed-tables.pdf", "-o", out)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_run_writes_extraction_and_reports(seed_run):
+    names = sorted(p.name for p in seed_run.iterdir())
+    assert names == ["findings.json", "review.html", "review.md", "review.xlsx", "seed-tables.json"]
+    findings = json.loads((seed_run / "findings.json").read_text(encoding="utf-8"))
+    assert len(findings) == 45
+    first = next(f for f in findings if f["rule"] == "MEAS-02")
+    assert set(first) == {"rule", "dimension", "severity", "table", "table_ref", "indicator", "message", "evidence", "basis"}
+    assert first["evidence"][0]["page"] == 1 and first["evidence"][0]["bbox"] is not None
+    assert "88号" in first["basis"]
+
+
+def test_markdown_groups_by_dimension_with_a_suggested_grade(seed_run):
+    md = (seed_run / "review.md").read_text(encoding="utf-8")
+    assert md.count("\n## ") == 7
+    assert "建议等级" in md and "仅供审核人参考" in md
+    section = md.split("## 1. ")[1].split("\n## ")[0]
+    assert re.findall(r"^### (\S+)", section, re.M) == ["完整性", "相关性", "适当性"]
+    # one comment per indicator: MEAS-01 and MEAS-07 on the same indicator are one bullet
+    assert "（MEAS-01、MEAS-07）" in section
+
+
+def test_xlsx_is_ready_for_a_reviewer(seed_run):
+    wb = load_workbook(seed_run / "review.xlsx")
+    assert wb.sheetnames == ["项目", "指标", "审核意见"]
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref
+        assert ws.column_dimensions["B"].width >= 20
+    assert wb["项目"].max_row == 8 and wb["指标"].max_row == 57 and wb["审核意见"].max_row == 46
+    rows = list(wb["审核意见"].iter_rows(min_row=2, values_only=True))
+    errors = [r for r in rows if r[3] == "错误"]
+    assert len(errors) == 3
+    sheet = wb["审核意见"]
+    error_row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 4).value == "错误")
+    assert sheet.cell(error_row, 7).fill.fgColor.rgb.endswith("F8D7DA")  # errors in red
+    warning_row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 4).value == "警告")
+    assert sheet.cell(warning_row, 7).fill.fgColor.rgb.endswith("FFF3CD")
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.text, self.tags, self.external = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        for k, v in attrs:
+            if k in ("src", "href") and v and not v.startswith(("#", "data:")):
+                self.external.append(v)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_html_is_self_contained_with_page_crops(seed_run):
+    html = (seed_run / "review.html").read_text(encoding="utf-8")
+    p = _Text()
+    p.feed(html)
+    assert p.external == []  # no external assets
+    assert "script" not in p.tags
+    assert html.count('src="data:image/png;base64,') >= 20
+    assert "专线故障率" in "".join(p.text)
+
+
+def test_html_escapes_markup_from_the_source(tmp_path):
+    seed = (FIXTURES / "seed-tables.txt").read_text(encoding="utf-8").split("\n\n\n\n")[0]
+    evil = seed.replace("做实职业年金缴纳人数", "<script>alert(1)</script><b>人数</b>").replace("项目名称 财政核定做实职业年金",
+                                                                                              "项目名称 <img src=x onerror=alert(2)>")
+    src = tmp_path / "evil.txt"
+    src.write_text(evil, encoding="utf-8")
+    out = tmp_path / "out"
+    r = jixiao("run", src, "-o", out)
+    assert r.returncode == 0, r.stderr
+    html = (out / "review.html").read_text(encoding="utf-8")
+    p = _Text()
+    p.feed(html)
+    assert "script" not in p.tags and "img" not in p.tags and "b" not in p.tags
+    assert "<script>alert(1)</script><b>人数</b>" in "".join(p.text)  # shown as text
+    assert "&lt;script&gt;" in html
+
+
+def test_xlsx_cells_never_run_as_formulas(tmp_path):
+    seed = (FIXTURES / "seed-tables.txt").read_text(encoding="utf-8").split("\n\n\n\n")[0]
+    src = tmp_path / "formula.txt"
+    src.write_text(seed.replace("指标1：做实职业年金缴纳人数", "指标1：=HYPERLINK(\"http://x\")"), encoding="utf-8")
+    out = tmp_path / "out"
+    assert jixiao("run", src, "-o", out).returncode == 0
+    wb = load_workbook(out / "review.xlsx")
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any("HYPERLINK" in c.value for c in cells)
+    assert not any(c.data_type == "f" or c.value.startswith("=") for c in cells)
+
+
+def test_fail_on_sets_the_exit_code(shared, tmp_path):
+    src = FIXTURES / "seed-tables.txt"
+    assert jixiao("run", src, "-o", tmp_path / "a").returncode == 0
+    r = jixiao("run", src, "-o", tmp_path / "b", "--fail-on", "error")
+    assert r.returncode == 1 and "--fail-on error" in r.stderr
+    clean = (FIXTURES / "seed-tables.txt").read_text(encoding="utf-8").split("\n\n\n\n")[0]
+    (tmp_path / "one.txt").write_text(clean, encoding="utf-8")  # table 1: warnings, no errors
+    assert jixiao("run", tmp_path / "one.txt", "-o", tmp_path / "c", "--fail-on", "error").returncode == 0
+    assert jixiao("run", tmp_path / "one.txt", "-o", tmp_path / "d", "--fail-on", "warning").returncode == 1
+
+
+def test_review_of_extraction_output_grounds_against_the_source(shared, tmp_path):
+    assert jixiao("extract", FIXTURES / "seed-tables.pdf", "-o", tmp_path / "x").returncode == 0
+    data = json.loads((tmp_path / "x" / "seed-tables.json").read_text(encoding="utf-8"))
+    data[0]["indicators"][0]["name"] = "做实职业年金缴费总人数"  # edited by hand: no longer as printed
+    data[1]["indicators"][0]["name"] = "完全不存在的指标"
+    (tmp_path / "x" / "edited.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    r = jixiao("review", tmp_path / "x" / "edited.json", "-o", tmp_path / "r")
+    assert r.returncode == 0, r.stderr
+    findings = json.loads((tmp_path / "r" / "findings.json").read_text(encoding="utf-8"))
+    ground = {(f["rule"], f["indicator"]) for f in findings if f["rule"].startswith("GROUND")}
+    assert ("GROUND-02", "做实职业年金缴费总人数") in ground  # close to the printed name: fuzzy
+    assert ("GROUND-01", "完全不存在的指标") in ground  # nowhere in the source: possibly invented
+    html = (tmp_path / "r" / "review.html").read_text(encoding="utf-8")
+    assert "未在原件中找到或不完全一致的取值" in html
+
+
+def test_config_file_overrides_thresholds(shared, tmp_path):
+    cfg = tmp_path / "review.toml"
+    cfg.write_text("satisfaction_floor = 95\n", encoding="utf-8")
+    r = jixiao("run", FIXTURES / "seed-tables.txt", "-o", tmp_path / "o", "--config", cfg)
+    assert r.returncode == 0, r.stderr
+    findings = json.loads((tmp_path / "o" / "findings.json").read_text(encoding="utf-8"))
+    assert sum(f["rule"] == "SAT-01" for f in findings) == 6  # every ≥90% satisfaction target
