@@ -11,20 +11,17 @@ The review rules (review_rules.py) then judge the content.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from . import extract_rules
 from .chunk import Chunk
 from .findings import RULES, Finding, ReviewConfig, Source, comment
+from .ground import Status, locate, source_text, strings, where
 from .models import ExtractedTable, TableData
 from .values import parse_value
 
-Status = Literal["exact", "fuzzy", "not_found"]
 _SLOT_FILLED = re.compile(r"^\s*[*＊]?\s*指标\s*[0-9０-９]+\s*[：:]\s*\S")
 
 
@@ -37,81 +34,6 @@ class Grounding(BaseModel):
     page: int | None
     bbox: tuple[float, float, float, float] | None
     line: int | None
-
-
-@dataclass
-class _Located:
-    text: str  # folded
-    owners: list[int]  # for each character, the index of the line it came from
-    lines: list  # (text, page, bbox, lineno)
-
-
-def _fold_chars(s: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s))
-
-
-def _source_text(chunk: Chunk) -> _Located:
-    text: list[str] = []
-    owners: list[int] = []
-    lines = []
-    for row in chunk.rows:
-        for cell in row.cells:
-            for ln in cell.lines:
-                folded = _fold_chars(ln.text)
-                if not folded:
-                    continue
-                lines.append((ln.text.strip(), ln.page, ln.bbox, ln.lineno))
-                text.append(folded)
-                owners.extend([len(lines) - 1] * len(folded))
-    return _Located("".join(text), owners, lines)
-
-
-def _where(src: _Located, start: int, end: int) -> tuple[int | None, tuple | None, int | None]:
-    idx = sorted(set(src.owners[start:end]))
-    if not idx:
-        return None, None, None
-    first = src.lines[idx[0]]
-    boxes = [src.lines[i][2] for i in idx if src.lines[i][2] is not None and src.lines[i][1] == first[1]]
-    bbox = None
-    if boxes:
-        bbox = (round(min(b[0] for b in boxes), 2), round(min(b[1] for b in boxes), 2),
-                round(max(b[2] for b in boxes), 2), round(max(b[3] for b in boxes), 2))
-    return first[1], bbox, first[3]
-
-
-def locate(src: _Located, text: str, threshold: float) -> tuple[Status, int, int]:
-    """Where text stands in the source: exact, else the best fuzzy window at or above threshold."""
-    q = _fold_chars(text)
-    if not q:
-        return "exact", 0, 0
-    pos = src.text.find(q)
-    if pos >= 0:
-        return "exact", pos, pos + len(q)
-    matcher = SequenceMatcher(None, q, src.text, autojunk=False)
-    best = (0.0, 0, 0)
-    for block in matcher.get_matching_blocks():
-        if block.size == 0:
-            continue
-        # a window of the query's length around each matching run of characters
-        start = max(0, block.b - block.a)
-        for s in (start, max(0, start - 2), start + 2):
-            window = src.text[s:s + len(q)]
-            ratio = SequenceMatcher(None, q, window, autojunk=False).ratio()
-            if ratio > best[0]:
-                best = (ratio, s, s + len(window))
-    if best[0] >= threshold:
-        return "fuzzy", best[1], best[2]
-    return "not_found", 0, 0
-
-
-def _strings(table: TableData) -> list[tuple[str, str]]:
-    out = [(k, getattr(table, k)) for k in ("title", "project_name", "competent_department", "implementing_unit",
-                                             "project_attribute", "project_period")]
-    out += [(f"overall_goals[{i}]", g) for i, g in enumerate(table.overall_goals)]
-    out += [(f"annual_goals[{i}]", g) for i, g in enumerate(table.annual_goals)]
-    for i, ind in enumerate(table.indicators):
-        out += [(f"indicators[{i}].name", ind.name), (f"indicators[{i}].value_text", ind.value_text)]
-    return [(k, v) for k, v in out if v]
 
 
 _LABELS = {"title": "表名", "project_name": "项目名称", "competent_department": "主管部门", "implementing_unit": "实施单位",
@@ -147,12 +69,12 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
     """Cross-verify one table against its source chunk (and a second extraction, if any)."""
     v = Verification()
     if chunk is not None:
-        src = _source_text(chunk)
-        for key, text in _strings(table):
+        src = source_text(chunk)
+        for key, text in strings(table):
             status, start, end = locate(src, text, config.fuzzy_threshold)
-            page, bbox, line = _where(src, start, end) if end > start else (None, None, None)
-            source_text = src.text[start:end] if status == "fuzzy" else None
-            v.groundings.append(Grounding(field=key, text=text, status=status, source_text=source_text,
+            page, bbox, line = where(src, start, end) if end > start else (None, None, None)
+            seen = src.text[start:end] if status == "fuzzy" else None
+            v.groundings.append(Grounding(field=key, text=text, status=status, source_text=seen,
                                           page=page, bbox=bbox, line=line))
             indicator = table.indicators[int(re.match(r"indicators\[(\d+)\]", key).group(1))].name \
                 if key.startswith("indicators[") else None
@@ -162,8 +84,8 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
                                            field=_label(key, table), text=text))
             elif status == "fuzzy":
                 v.findings.append(_finding("GROUND-02", table, ref, indicator,
-                                           [Source(text=source_text, page=page, bbox=bbox, line=line)],
-                                           field=_label(key, table), text=text, source=source_text))
+                                           [Source(text=seen, page=page, bbox=bbox, line=line)],
+                                           field=_label(key, table), text=text, source=seen))
         expected = _filled_count(chunk)
         if expected is not None and expected != len(table.indicators):
             v.findings.append(_finding("COUNT-01", table, ref, None, [], extracted=len(table.indicators), source=expected))

@@ -696,6 +696,10 @@ class _Parser:
                 number = tidy_number(float(m.group()))
             if op_key == "定性":
                 operator, number = None, None
+            if number is None:
+                operator = None  # "≥" over a cell that holds no number: nothing to compare
+            elif operator is None:
+                operator = "="  # a number under a blank 指标性质 cell
             unit = squash(p.unit_text) or None
         else:
             operator, number, unit = parse_value(value_text)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .levels import Level1, Level2
 
@@ -31,6 +31,13 @@ class Indicator(Strict):
     operator: Operator | None = Field(description="derived from value_text; null when qualitative")
     value: Number | None = Field(description="derived from value_text; null when qualitative")
     unit: str | None = Field(description="derived from value_text; null when none")
+
+    @model_validator(mode="after")
+    def _qualitative_or_quantified(self) -> Indicator:
+        # A semantic rule JSON Schema cannot state: a model breaking it is re-asked.
+        if (self.operator is None) != (self.value is None):
+            raise ValueError("operator and value must both be null (qualitative value) or both be set")
+        return self
 
 
 class Funds(Strict):
@@ -78,12 +85,38 @@ class Provenance(Strict):
     tool_version: str
 
 
+class FieldDiff(Strict):
+    """A contract field where the model's and the rules' readings of one table differ."""
+
+    field: str
+    llm: str
+    rules: str
+
+
+class LLMInfo(Strict):
+    """How a model produced (or failed to produce) a table; never holds a key or a header."""
+
+    model: str
+    base_url: str = Field(description="the endpoint, without any user:password part")
+    structured_mode: str | None = Field(description="json_schema, tools, json_object or prompt")
+    prompt_hash: str = Field(description="sha256 of the prompt templates and worked example used")
+    status: Literal["ok", "failed"]
+    cache_hit: bool
+    calls: int = Field(description="HTTP requests made for this table (0 when served from the cache)")
+    attempts: int = Field(description="answers asked for, re-asks included")
+    prompt_tokens: int
+    completion_tokens: int
+    errors: list[str] = Field(description="why a table failed, or what was re-asked")
+    disagreements: list[FieldDiff] = Field(description="fields where the rules extractor read otherwise")
+
+
 class ExtractedTable(TableData):
     provenance: Provenance
     evidence: dict[str, Evidence] = Field(
         description="field path (e.g. 'indicators[0].value_text') -> where it was read"
     )
     notes: list[str] = Field(description="what the extractor dropped or was unsure of, for a person to check")
+    llm: LLMInfo | None = Field(default=None, description="the model run behind this table, when one ran")
 
     def contract(self) -> TableData:
         return TableData.model_validate(self.model_dump(include=set(TableData.model_fields)))

@@ -1,0 +1,370 @@
+"""The model backend: each table chunk to any OpenAI-compatible endpoint, strict schema out.
+
+- Structured-output ladder, probed once per (base URL, model) and remembered: strict json_schema
+  through the SDK's parse helper -> strict tool call -> json_object with the schema in the prompt
+  -> plain prompt with the JSON taken from the answer.  It steps down only when the server rejects
+  a feature on the wire, never because an answer failed validation.
+- The answer is always validated locally with the pydantic contract; a validation failure is
+  re-asked with the errors (paths and messages only), up to max_reasks times.
+- Faults: refusals, cut answers (max_tokens raised once), content filters, blank answers (asked
+  once more), timeouts, and 429/5xx through the SDK's own retries (no second retry loop).  A
+  table that fails is reported with its reasons; it never stops the others.
+- Validated results are cached and every call is logged in SQLite (llm_store).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+from pydantic import ValidationError
+
+from .chunk import Chunk
+from .llm_store import Store, public_url
+from .models import TableData
+
+MODES = ("json_schema", "tools", "json_object", "prompt")
+TOOL_NAME = "record_table"
+# A server that cannot do a structured-output feature says so in a 400/422/500 naming it.
+_WIRE_REJECTION = re.compile(
+    r"response_format|json_schema|json schema|tool_choice|tools|function|grammar|structured|not supported|"
+    r"unsupported|unavailable|unknown (?:field|parameter)|extra_forbidden|unrecognized", re.I)
+_THINK = re.compile(r"<think>.*?</think>", re.S)
+_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
+
+
+def prompts_dir() -> Path:
+    """prompts/ of a source checkout, else the copy installed under <prefix>/share/jixiao."""
+    here = Path(__file__).resolve().parents[2] / "prompts"
+    if (here / "system.j2").is_file():
+        return here
+    return Path(sys.prefix) / "share" / "jixiao" / "prompts"
+
+
+class LLMError(Exception):
+    """A table the model could not give: the message says why, in one line."""
+
+
+class _WireRejected(Exception):
+    pass
+
+
+@dataclass
+class Settings:
+    model: str
+    base_url: str | None = None
+    api_key: str | None = None  # kept in memory only: never logged, cached or written
+    structured_mode: str = "auto"
+    max_reasks: int = 2
+    max_tokens: int = 4096
+    temperature: float = 0.0
+    seed: int | None = 0
+    timeout: float = 120.0
+    connect_timeout: float = 10.0
+    max_retries: int = 3
+    workers: int = 4
+    rpm: float | None = None
+    use_cache: bool = True
+    example: bool = True
+
+
+@dataclass
+class Outcome:
+    """What the model gave for one chunk: a validated table, or the reasons it failed."""
+
+    table: TableData | None
+    mode: str | None
+    prompt_hash: str
+    cache_hit: bool = False
+    calls: int = 0
+    attempts: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class _Pacer:
+    """At most rpm requests a minute across all workers (a leaky bucket)."""
+
+    def __init__(self, rpm: float | None):
+        self.interval = 60.0 / rpm if rpm else 0.0
+        self.next = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = time.monotonic()
+            start = max(now, self.next)
+            self.next = start + self.interval
+        time.sleep(max(0.0, start - now))
+
+
+def _compact_schema() -> str:
+    from openai.lib._pydantic import to_strict_json_schema
+
+    def strip(node):
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k not in ("title", "description")}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    return json.dumps(strip(to_strict_json_schema(TableData)), ensure_ascii=False, separators=(",", ":"))
+
+
+class LLMExtractor:
+    def __init__(self, settings: Settings, store: Store | None = None, http_client=None):
+        from openai import OpenAI
+        import httpx2
+
+        self.s = settings
+        self.store = store or Store()
+        self.client = OpenAI(
+            api_key=settings.api_key or "not-needed",  # local servers take any key
+            base_url=settings.base_url,
+            max_retries=settings.max_retries,
+            timeout=httpx2.Timeout(settings.timeout, connect=settings.connect_timeout),
+            http_client=http_client,
+        )
+        self.base_url = str(self.client.base_url)
+        self.pacer = _Pacer(settings.rpm)
+        folder = prompts_dir()
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=False,
+                                 keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+        self.system_t, self.user_t = env.get_template("system.j2"), env.get_template("user.j2")
+        self.example = None
+        if settings.example:
+            self.example = {"text": (folder / "example.txt").read_text(encoding="utf-8").strip(),
+                            "json": (folder / "example.json").read_text(encoding="utf-8").strip()}
+        self.schema_text = _compact_schema()
+        sources = [(folder / n).read_text(encoding="utf-8") for n in ("system.j2", "user.j2")]
+        if self.example:
+            sources += [self.example["text"], self.example["json"]]
+        self.prompt_hash = hashlib.sha256("\0".join(sources).encode()).hexdigest()[:16]
+        self.schema_hash = hashlib.sha256(self.schema_text.encode()).hexdigest()[:16]
+        self._mode_lock = threading.Lock()
+
+    # -- prompts --------------------------------------------------------------------------------
+    def messages(self, chunk_text: str, mode: str) -> list[dict]:
+        schema = self.schema_text if mode in ("json_object", "prompt") else None
+        return [
+            {"role": "system", "content": self.system_t.render(schema=schema).strip()},
+            {"role": "user", "content": self.user_t.render(example=self.example, chunk_text=chunk_text).strip()},
+        ]
+
+    # -- one chunk ------------------------------------------------------------------------------
+    def _modes(self) -> list[str]:
+        if self.s.structured_mode != "auto":
+            return [self.s.structured_mode]
+        known = self.store.mode_for(self.base_url, self.s.model)
+        return list(MODES[MODES.index(known):]) if known in MODES else list(MODES)
+
+    def _cache_key(self, mode: str, chunk_text: str) -> str:
+        parts = [public_url(self.base_url), self.s.model, mode, self.schema_hash, self.prompt_hash, chunk_text,
+                 self.s.temperature, self.s.seed, self.s.max_tokens]
+        return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+
+    def extract(self, chunk: Chunk, source: str = "") -> Outcome:
+        text = chunk.text
+        modes = self._modes()
+        out = Outcome(None, None, self.prompt_hash)
+        if self.s.use_cache:
+            hit = self.store.cached(self._cache_key(modes[0], text))
+            if hit is not None:
+                out.table, out.mode, out.cache_hit = TableData.model_validate(hit), modes[0], True
+                return out
+        pages = ",".join(map(str, chunk.pages))
+        for n, mode in enumerate(modes):
+            try:
+                out.table = self._ask(mode, text, out, source, pages)
+            except _WireRejected as e:
+                out.errors.append(f"{mode} rejected by the server: {e}")
+                if n + 1 < len(modes):
+                    continue
+                out.errors.append("no structured-output mode works with this endpoint")
+                return out
+            except LLMError as e:
+                out.errors.append(str(e))
+                out.mode = mode
+                return out
+            out.mode = mode
+            if self.s.structured_mode == "auto":
+                with self._mode_lock:
+                    if self.store.mode_for(self.base_url, self.s.model) != mode:
+                        self.store.set_mode(self.base_url, self.s.model, mode)
+            if self.s.use_cache:
+                self.store.remember(self._cache_key(mode, text), self.s.model, mode, out.table.model_dump(mode="json"))
+            return out
+        return out
+
+    def _ask(self, mode: str, chunk_text: str, out: Outcome, source: str, pages: str) -> TableData:
+        base = self.messages(chunk_text, mode)
+        messages = list(base)
+        max_tokens = self.s.max_tokens
+        reasks = raised = blanks = 0
+        while True:
+            out.attempts += 1
+            content, finish, refusal = self._call(mode, messages, max_tokens, out, source, pages)
+            if refusal:
+                raise LLMError(f"the model refused: {refusal[:200]}")
+            if finish == "length":
+                if raised:
+                    raise LLMError(f"answer cut off at max_tokens={max_tokens} twice; the table may be too long")
+                raised = 1
+                max_tokens *= 2  # a cut JSON is invalid even under a grammar: one longer try
+                continue
+            if finish == "content_filter":
+                raise LLMError("the answer was stopped by the provider's content filter")
+            if not (content or "").strip():
+                if blanks:
+                    raise LLMError("blank answer twice")
+                blanks = 1  # some providers (DeepSeek JSON mode) answer blank now and then
+                continue
+            try:
+                return TableData.model_validate_json(_json_text(content) if mode in ("json_object", "prompt") else content)
+            except (ValidationError, ValueError) as e:
+                summary = _error_summary(e)
+                if reasks >= self.s.max_reasks:
+                    raise LLMError(f"answer still invalid after {reasks} re-ask(s): {summary}") from None
+                reasks += 1
+                out.errors.append(f"re-asked: {summary}")
+                messages = base + [
+                    {"role": "assistant", "content": content},
+                    {"role": "user", "content": "上面的 JSON 未通过校验，错误如下，请改正后只输出完整的 JSON：\n" + summary},
+                ]
+
+    def _call(self, mode: str, messages: list[dict], max_tokens: int, out: Outcome, source: str,
+              pages: str) -> tuple[str | None, str | None, str | None]:
+        import openai
+
+        kwargs: dict = {"model": self.s.model, "messages": messages, "temperature": self.s.temperature,
+                        "max_tokens": max_tokens}
+        if self.s.seed is not None:
+            kwargs["seed"] = self.s.seed
+        if "dashscope" in self.base_url:
+            kwargs["extra_body"] = {"enable_thinking": False}  # Qwen3: JSON modes need non-thinking
+        api = self.client.chat.completions.with_raw_response
+        if mode == "json_schema":
+            call = lambda: api.parse(response_format=TableData, **kwargs)  # noqa: E731
+        elif mode == "tools":
+            tool = openai.pydantic_function_tool(TableData, name=TOOL_NAME, description="记录一张绩效目标表")
+            call = lambda: api.create(tools=[tool], tool_choice={"type": "function", "function": {"name": TOOL_NAME}},  # noqa: E731
+                                      **kwargs)
+        elif mode == "json_object":
+            call = lambda: api.create(response_format={"type": "json_object"}, **kwargs)  # noqa: E731
+        else:
+            call = lambda: api.create(**kwargs)  # noqa: E731
+        self.pacer.wait()
+        started = time.monotonic()
+        request = {k: v for k, v in kwargs.items() if k != "extra_body"}
+        log = {"base_url": self.base_url, "model": self.s.model, "mode": mode, "attempt": out.attempts,
+               "source_file": source, "pages": pages, "chunk_sha": hashlib.sha256(messages[1]["content"].encode()).hexdigest()[:16],
+               "request": request}
+        out.calls += 1
+        try:
+            raw = call()
+            body = raw.http_response.json()
+        except openai.APIStatusError as e:
+            message = _status_message(e)
+            self.store.log(**log, error=message, duration_ms=_ms(started))
+            if e.status_code in (400, 404, 422, 500, 501) and _WIRE_REJECTION.search(message):
+                raise _WireRejected(message) from None
+            if isinstance(e, openai.RateLimitError):
+                raise LLMError(f"rate limited (HTTP 429) after {self.s.max_retries} retries; "
+                               "run again later: finished tables come from the cache") from None
+            raise LLMError(message) from None
+        except openai.APITimeoutError:
+            self.store.log(**log, error="timeout", duration_ms=_ms(started))
+            raise LLMError(f"no answer within {self.s.timeout:g} s") from None
+        except openai.APIConnectionError as e:
+            self.store.log(**log, error=f"connection: {e}", duration_ms=_ms(started))
+            raise LLMError(f"cannot reach {public_url(self.base_url)}: {e}") from None
+        usage = body.get("usage") or {}
+        out.prompt_tokens += usage.get("prompt_tokens") or 0
+        out.completion_tokens += usage.get("completion_tokens") or 0
+        self.store.log(**log, response=body, prompt_tokens=usage.get("prompt_tokens"),
+                       completion_tokens=usage.get("completion_tokens"), duration_ms=_ms(started))
+        choices = body.get("choices") or []
+        if not choices:
+            raise _WireRejected("the answer has no choices")
+        choice = choices[0]
+        message = choice.get("message") or {}
+        content = message.get("content")
+        if mode == "tools":
+            calls = message.get("tool_calls") or []
+            if not calls:
+                if choice.get("finish_reason") in ("length", "content_filter"):
+                    return None, choice.get("finish_reason"), message.get("refusal")
+                raise _WireRejected("the tool was not called (tools ignored)")
+            content = calls[0].get("function", {}).get("arguments")
+        return content, choice.get("finish_reason"), message.get("refusal")
+
+    # -- many chunks ----------------------------------------------------------------------------
+    def map(self, chunks: Iterable[Chunk], source: str = "") -> Iterator[tuple[Chunk, Outcome]]:
+        """Outcomes in chunk order, with at most `workers` requests in flight.
+
+        The first chunk runs alone while the mode of this endpoint is still unknown, so the ladder
+        is probed once, not by every worker at the same time.
+        """
+        it = iter(chunks)
+        first = next(it, None)
+        if first is None:
+            return
+        if self.s.structured_mode == "auto" and self.store.mode_for(self.base_url, self.s.model) is None:
+            yield first, self.extract(first, source)
+            pending: list[Chunk] = []
+        else:
+            pending = [first]
+        with ThreadPoolExecutor(max_workers=max(1, self.s.workers)) as pool:
+            window: list = [(c, pool.submit(self.extract, c, source)) for c in pending]
+            for chunk in it:
+                window.append((chunk, pool.submit(self.extract, chunk, source)))
+                while len(window) > 2 * self.s.workers:  # bounded: a long document is never all queued
+                    c, fut = window.pop(0)
+                    yield c, fut.result()
+            for c, fut in window:
+                yield c, fut.result()
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _status_message(e) -> str:
+    try:
+        detail = e.response.json()
+        detail = detail.get("error", detail) if isinstance(detail, dict) else detail
+        detail = detail.get("message", detail) if isinstance(detail, dict) else detail
+    except Exception:
+        detail = e.message
+    return f"HTTP {e.status_code}: {str(detail)[:300]}"
+
+
+def _json_text(content: str) -> str:
+    """The JSON object in a free-form answer: <think> blocks dropped, fences or outer braces kept."""
+    text = _THINK.sub("", content).strip()
+    if m := _FENCE.search(text):
+        return m.group(1).strip()
+    start, end = text.find("{"), text.rfind("}")
+    return text[start:end + 1] if start >= 0 and end > start else text
+
+
+def _error_summary(e: Exception) -> str:
+    """Field paths and messages only: the input is never echoed back to the model."""
+    if isinstance(e, ValidationError):
+        lines = [f"{'.'.join(str(x) for x in err['loc']) or '(root)'}: {err['msg']}"
+                 for err in e.errors(include_input=False, include_url=False)[:20]]
+        more = f"\n…另有 {e.error_count() - 20} 处" if e.error_count() > 20 else ""
+        return "\n".join(lines) + more
+    return f"(root): 不是有效的 JSON（{str(e).splitlines()[0][:120]}）"
