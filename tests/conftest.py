@@ -61,3 +61,33 @@ def draw_table(page: pymupdf.Page, rows: list[list[tuple[str, float, int]]], top
             x += width
         y += row_h
     return y
+
+
+# -- recorded model traffic (vcrpy through pytest-recording) ---------------------------------
+# Cassettes are recorded from real OpenAI-compatible servers on this machine by
+# scripts/record_cassettes.sh and replayed offline (record mode "none", the default).
+
+SECRET_HEADERS = ["authorization", "api-key", "x-api-key", "openai-organization", "openai-project", "cookie"]
+
+
+def _scrub_response(response):
+    for name in list(response.get("headers", {})):
+        if name.lower() in ("set-cookie", "openai-organization", "openai-project", "x-request-id"):
+            del response["headers"][name]
+    return response
+
+
+@pytest.fixture(scope="module")
+def vcr_config():
+    return {
+        "filter_headers": SECRET_HEADERS,
+        "before_record_response": _scrub_response,
+        "decode_compressed_response": True,
+        # the prompt is part of the body, so a changed prompt needs a re-recording
+        "match_on": ["method", "scheme", "host", "port", "path", "query", "body"],
+    }
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request):
+    return str(ROOT / "cassettes" / request.module.__name__.split(".")[-1])

@@ -5,7 +5,6 @@ import pytest
 
 from conftest import FIXTURES, draw_table
 from jixiao.chunk import chunk_rows
-from jixiao.extract_rules import extract
 from jixiao.ingest import page_rows, read_pages
 from jixiao.pipeline import extract_file
 

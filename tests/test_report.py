@@ -146,7 +146,7 @@ def test_review_of_extraction_output_grounds_against_the_source(shared, tmp_path
 
 def test_config_file_overrides_thresholds(shared, tmp_path):
     cfg = tmp_path / "review.toml"
-    cfg.write_text("satisfaction_floor = 95\n", encoding="utf-8")
+    cfg.write_text("[review]\nsatisfaction_floor = 95\n", encoding="utf-8")
     r = jixiao("run", FIXTURES / "seed-tables.txt", "-o", tmp_path / "o", "--config", cfg)
     assert r.returncode == 0, r.stderr
     findings = json.loads((tmp_path / "o" / "findings.json").read_text(encoding="utf-8"))

@@ -12,26 +12,31 @@ from typing import Annotated
 import typer
 
 from . import __version__
-from .fileio import write_atomic
-from .ingest import TEXT_SUFFIXES, InputError
-from .models import SCHEMAS, schema_text
+from . import config as settings
 from .check import check
-from .findings import ReviewConfig
-from .ingest import sha256_of
-from .models import ExtractedTable
+from .fileio import write_atomic
+from .ingest import TEXT_SUFFIXES, InputError, sha256_of
+from .models import SCHEMAS, ExtractedTable, schema_text
 from .pipeline import BACKENDS, extract_with_chunks
 from .report import write_reports
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
-    help="jixiao (绩效): read budget performance target tables (绩效目标表) into strict JSON.",
+    help="jixiao (绩效): read budget performance target tables (绩效目标表) into strict JSON, check them "
+         "and draft review comments (审核意见).",
 )
 
 
 class Format(str, Enum):
     json = "json"
     jsonl = "jsonl"
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    never = "never"
 
 
 def _version(value: bool) -> None:
@@ -48,6 +53,53 @@ def main(
     pass
 
 
+# -- shared options ----------------------------------------------------------------------------
+Paths = Annotated[list[Path], typer.Argument(help="PDF or text files, or folders of them.")]
+Backend = Annotated[str, typer.Option(help="rules (offline), llm (a model), or auto: llm when a model is configured.")]
+Model = Annotated[str | None, typer.Option(help="Model name (else $JIXIAO_MODEL or [llm] model).")]
+BaseUrl = Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (else $OPENAI_BASE_URL).")]
+Mode = Annotated[str | None, typer.Option("--structured-mode", help="auto, json_schema, tools, json_object or prompt.")]
+Workers = Annotated[int | None, typer.Option(help="Tables sent to the model at once (default 4).")]
+Rpm = Annotated[float | None, typer.Option(help="At most this many model requests a minute.")]
+NoCache = Annotated[bool, typer.Option("--no-cache", help="Ask the model again even for tables it already answered.")]
+Config = Annotated[Path | None, typer.Option(help="TOML file with [llm] and [review] settings.")]
+Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")]
+FailOnOpt = Annotated[FailOn, typer.Option(help="Exit 1 when any finding is this severe (error: 错误; warning: 错误 or 警告).")]
+Images = Annotated[bool, typer.Option(help="Page crops in review.html.")]
+
+
+def _fail(message: str, code: int = 2):
+    typer.echo(f"jixiao: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _backend(backend: str, data: dict, **flags):
+    """The backend to use and, for the model, its extractor."""
+    if backend not in BACKENDS:
+        _fail(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    try:
+        llm_settings = settings.llm_settings(data, **flags)
+    except settings.ConfigError as e:
+        _fail(str(e))
+    if backend == "auto":
+        backend = "llm" if llm_settings else "rules"
+    if backend == "rules":
+        return "rules", None
+    if llm_settings is None:
+        _fail("the llm backend needs a model: --model, $JIXIAO_MODEL or [llm] model in --config")
+    from .extract_llm import LLMExtractor
+    from .llm_store import Store
+
+    return "llm", LLMExtractor(llm_settings, Store(settings.cache_path(data)))
+
+
+def _config(path: Path | None) -> dict:
+    try:
+        return settings.load(path)
+    except settings.ConfigError as e:
+        _fail(str(e))
+
+
 def _inputs(paths: list[Path]) -> list[Path]:
     """Files named, and the PDFs and text files inside folders named (sorted, recursive)."""
     out: list[Path] = []
@@ -57,6 +109,8 @@ def _inputs(paths: list[Path]) -> list[Path]:
                               and f.suffix.lower() in {".pdf"} | TEXT_SUFFIXES))
         else:
             out.append(p)
+    if not out:
+        _fail("no PDF or text files found in the paths given")
     return out
 
 
@@ -70,38 +124,53 @@ def _error(path: Path, reason: str) -> None:
     typer.echo(f"jixiao: error: {path}: {reason}", err=True)
 
 
-class FailOn(str, Enum):
-    error = "error"
-    warning = "warning"
-    never = "never"
+class _Reader:
+    """Reads each input in turn: one stderr line for each that fails, the batch goes on.
 
-
-def _read_inputs(files: list[Path], backend: str, debug: bool):
-    """(path, [(chunk, table)...]) for each input; one stderr line for each that fails.
-
-    Tables read before a failure in the middle of a file are kept.  The last value yielded is
-    the number of failed inputs (an int).
+    Tables read before a failure in the middle of a file are kept.
     """
-    failed = 0
-    for path in files:
-        pairs = []
-        try:
-            for pair in extract_with_chunks(path, backend):
-                pairs.append(pair)
-        except Exception as e:  # one broken input must not stop the batch
-            reason = str(e) if isinstance(e, InputError) else f"unexpected {type(e).__name__}: {e}"
-            if debug and not isinstance(e, InputError):
-                traceback.print_exc()
-            kept = f" ({len(pairs)} table(s) read before it are kept)" if pairs else ""
-            _error(path, reason.splitlines()[0] + kept)
-            failed += 1
-            if not pairs:
-                continue
-        else:
-            if not pairs:
-                typer.echo(f"jixiao: warning: {path}: no performance target table found", err=True)
-        yield path, pairs
-    yield failed
+
+    def __init__(self, backend: str, llm, debug: bool):
+        self.backend, self.llm, self.debug = backend, llm, debug
+        self.failed = 0
+        self.tables: list[ExtractedTable] = []
+
+    def __call__(self, files: list[Path]):
+        for path in files:
+            pairs = []
+            try:
+                for pair in extract_with_chunks(path, self.backend, self.llm):
+                    pairs.append(pair)
+            except Exception as e:  # one broken input must not stop the batch
+                reason = str(e) if isinstance(e, InputError) else f"unexpected {type(e).__name__}: {e}"
+                if self.debug and not isinstance(e, InputError):
+                    traceback.print_exc()
+                kept = f" ({len(pairs)} table(s) read before it are kept)" if pairs else ""
+                _error(path, reason.splitlines()[0] + kept)
+                self.failed += 1
+                if not pairs:
+                    continue
+            else:
+                if not pairs:
+                    typer.echo(f"jixiao: warning: {path}: no performance target table found", err=True)
+            self.tables.extend(t for _c, t in pairs)
+            yield path, pairs
+
+    def usage(self) -> None:
+        """Model usage per table and in total, on stderr (it is stored with each table too)."""
+        runs = [t for t in self.tables if t.llm is not None]
+        if not runs:
+            return
+        for t in runs:
+            u = t.llm
+            state = "cache" if u.cache_hit else u.status
+            typer.echo(f"  {Path(t.provenance.source_file).name} p{','.join(map(str, t.provenance.pages))} "
+                       f"{t.project_name or '?'}: {state}, {u.calls} call(s), {u.prompt_tokens}+{u.completion_tokens} "
+                       f"tokens, mode {u.structured_mode or '-'}", err=True)
+        total = lambda k: sum(getattr(t.llm, k) for t in runs)  # noqa: E731
+        typer.echo(f"model usage: {len(runs)} table(s), {total('calls')} call(s), {total('prompt_tokens')} prompt + "
+                   f"{total('completion_tokens')} completion tokens, {sum(t.llm.cache_hit for t in runs)} from cache, "
+                   f"{sum(t.llm.status == 'failed' for t in runs)} failed", err=True)
 
 
 class _Names:
@@ -118,34 +187,24 @@ class _Names:
         return name
 
 
-def _check_backend(backend: str) -> None:
-    if backend not in BACKENDS:
-        raise typer.BadParameter(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
-
-
+# -- commands ----------------------------------------------------------------------------------
 @app.command()
 def extract(
-    paths: Annotated[list[Path], typer.Argument(help="PDF or text files, or folders of them.")],
+    paths: Paths,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Folder for one output file per input; stdout if omitted.")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="json: a list per input; jsonl: one table per line.")] = Format.json,
-    backend: Annotated[str, typer.Option(help=f"Extractor: {', '.join(BACKENDS)}.")] = "rules",
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")] = False,
+    backend: Backend = "rules", model: Model = None, base_url: BaseUrl = None, structured_mode: Mode = None,
+    workers: Workers = None, rpm: Rpm = None, no_cache: NoCache = False, config: Config = None, debug: Debug = False,
 ) -> None:
     """Extract every performance-target table of each input into the output contract."""
-    _check_backend(backend)
+    data = _config(config)
+    backend, llm = _backend(backend, data, model=model, base_url=base_url, structured_mode=structured_mode,
+                            workers=workers, rpm=rpm, use_cache=False if no_cache else None)
     files = _inputs(paths)
-    if not files:
-        typer.echo("jixiao: error: no PDF or text files found in the paths given", err=True)
-        raise typer.Exit(2)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-    everything: list[dict] = []
-    names = _Names()
-    for item in _read_inputs(files, backend, debug):
-        if isinstance(item, int):
-            failed = item
-            break
-        path, pairs = item
+    reader, names, everything = _Reader(backend, llm, debug), _Names(), []
+    for path, pairs in reader(files):
         tables = [t.model_dump(mode="json") for _c, t in pairs]
         if output is None:
             everything.extend(tables)
@@ -155,8 +214,9 @@ def extract(
         typer.echo(f"{path}: {len(tables)} table(s) -> {target}", err=True)
     if output is None:
         sys.stdout.write(_dump(everything, fmt))
-    if failed:
-        typer.echo(f"jixiao: {failed} of {len(files)} input(s) failed", err=True)
+    reader.usage()
+    if reader.failed:
+        typer.echo(f"jixiao: {reader.failed} of {len(files)} input(s) failed", err=True)
         raise typer.Exit(1)
 
 
@@ -176,39 +236,41 @@ def _finish_review(checked, output: Path, fail_on: FailOn, images: bool, failed_
         raise typer.Exit(code)
 
 
-_FAIL_ON_HELP = "Exit 1 when any finding is this severe (error: 错误; warning: 错误 or 警告)."
-
-
 @app.command()
 def run(
-    paths: Annotated[list[Path], typer.Argument(help="PDF or text files, or folders of them.")],
+    paths: Paths,
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for extractions and reports.")],
-    backend: Annotated[str, typer.Option(help=f"Extractor: {', '.join(BACKENDS)}.")] = "rules",
-    config: Annotated[Path | None, typer.Option(help="TOML file overriding review thresholds.")] = None,
-    fail_on: Annotated[FailOn, typer.Option(help=_FAIL_ON_HELP)] = FailOn.never,
-    images: Annotated[bool, typer.Option(help="Page crops in review.html.")] = True,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")] = False,
+    backend: Backend = "rules", model: Model = None, base_url: BaseUrl = None, structured_mode: Mode = None,
+    workers: Workers = None, rpm: Rpm = None, no_cache: NoCache = False, config: Config = None,
+    fail_on: FailOnOpt = FailOn.never, images: Images = True, debug: Debug = False,
 ) -> None:
     """Extract, check and report: one JSON per input plus findings.json, review.md/.xlsx/.html."""
-    _check_backend(backend)
-    cfg = ReviewConfig.load(config)
+    data = _config(config)
+    try:
+        review_cfg = settings.review_config(data)
+    except settings.ConfigError as e:
+        _fail(str(e))
+    backend, llm = _backend(backend, data, model=model, base_url=base_url, structured_mode=structured_mode,
+                            workers=workers, rpm=rpm, use_cache=False if no_cache else None)
     files = _inputs(paths)
-    if not files:
-        typer.echo("jixiao: error: no PDF or text files found in the paths given", err=True)
-        raise typer.Exit(2)
     output.mkdir(parents=True, exist_ok=True)
-    items, names, failed = [], _Names(), 0
-    for item in _read_inputs(files, backend, debug):
-        if isinstance(item, int):
-            failed = item
-            break
-        path, pairs = item
+    reader, names, items = _Reader(backend, llm, debug), _Names(), []
+    for path, pairs in reader(files):
         tables = [t for _c, t in pairs]
         digest = tables[0].provenance.sha256 if tables else ""
         write_atomic(output / f"{names(path, digest)}.json",
                      _dump([t.model_dump(mode="json") for t in tables], Format.json))
-        items.extend((t, c, None) for c, t in pairs)
-    _finish_review(check(items, cfg), output, fail_on, images, failed, len(files))
+        # a model's table is compared with the rules reading of the same chunk
+        items.extend((t, c, _rules_reading(c, t) if t.provenance.backend == "llm" else None) for c, t in pairs)
+    reader.usage()
+    _finish_review(check(items, review_cfg), output, fail_on, images, reader.failed, len(files))
+
+
+def _rules_reading(chunk, table: ExtractedTable):
+    from .extract_rules import extract as rules_extract
+
+    results = rules_extract(chunk)
+    return results[0].table if len(results) == 1 else None
 
 
 def _load_results(path: Path) -> list[ExtractedTable]:
@@ -246,12 +308,13 @@ def _sources(table: ExtractedTable, cache: dict) -> tuple:
 def review(
     results: Annotated[list[Path], typer.Argument(help="Extraction outputs (json or jsonl) of `jixiao extract`.")],
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the reports.")],
-    config: Annotated[Path | None, typer.Option(help="TOML file overriding review thresholds.")] = None,
-    fail_on: Annotated[FailOn, typer.Option(help=_FAIL_ON_HELP)] = FailOn.never,
-    images: Annotated[bool, typer.Option(help="Page crops in review.html.")] = True,
+    config: Config = None, fail_on: FailOnOpt = FailOn.never, images: Images = True,
 ) -> None:
     """Check extraction outputs against their sources and write the reports."""
-    cfg = ReviewConfig.load(config)
+    try:
+        review_cfg = settings.review_config(_config(config))
+    except settings.ConfigError as e:
+        _fail(str(e))
     items, cache, failed = [], {}, 0
     for path in results:
         try:
@@ -262,9 +325,36 @@ def review(
             continue
         for table in tables:
             chunk, rules_table = _sources(table, cache)
-            second = rules_table if table.provenance.backend != "rules" else None
+            second = rules_table if table.provenance.backend != "rules" and rules_table is not None else None
             items.append((table, chunk, second))
-    _finish_review(check(items, cfg), output, fail_on, images, failed, len(results))
+    _finish_review(check(items, review_cfg), output, fail_on, images, failed, len(results))
+
+
+@app.command()
+def logs(
+    n: Annotated[int, typer.Option("-n", help="How many of the latest calls.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Full records (request and response) as JSON lines.")] = False,
+    source: Annotated[str | None, typer.Option(help="Only calls for source files whose path contains this.")] = None,
+    config: Config = None,
+) -> None:
+    """Show the latest model calls from the log (every prompt and response is kept there)."""
+    from .llm_store import Store
+
+    store = Store(settings.cache_path(_config(config)))
+    rows = store.calls(n, source)
+    if as_json:
+        for r in rows:
+            for k in ("request", "response"):
+                if r.get(k):
+                    r[k] = json.loads(r[k])
+            typer.echo(json.dumps(r, ensure_ascii=False))
+        return
+    typer.echo(f"{store.path}: {len(rows)} call(s), latest first")
+    for r in rows:
+        status = r["error"] or "ok"
+        typer.echo(f"#{r['id']} {r['model']} {r['mode']} attempt {r['attempt']} {Path(r['source_file'] or '-').name} "
+                   f"p{r['pages']}: {r['prompt_tokens'] or 0}+{r['completion_tokens'] or 0} tokens, "
+                   f"{r['duration_ms']} ms, {status[:120]}")
 
 
 @app.command()

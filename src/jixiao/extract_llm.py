@@ -275,8 +275,10 @@ class LLMExtractor:
         try:
             raw = call()
             body = raw.http_response.json()
+            log["request"] = _sent(raw.http_response.request, request)
         except openai.APIStatusError as e:
             message = _status_message(e)
+            log["request"] = _sent(e.response.request, request)
             self.store.log(**log, error=message, duration_ms=_ms(started))
             if e.status_code in (400, 404, 422, 500, 501) and _WIRE_REJECTION.search(message):
                 raise _WireRejected(message) from None
@@ -335,6 +337,15 @@ class LLMExtractor:
                     yield c, fut.result()
             for c, fut in window:
                 yield c, fut.result()
+
+
+def _sent(http_request, fallback: dict) -> dict:
+    """The request body as it went on the wire (the parse helper adds response_format itself);
+    headers, and so the key, are never part of it."""
+    try:
+        return json.loads(http_request.content)
+    except Exception:
+        return fallback
 
 
 def _ms(started: float) -> int:

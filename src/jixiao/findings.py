@@ -6,9 +6,7 @@ templates/comments/<RULE>.j2 so a reviewer can adjust it without touching code.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal
 
 import jinja2
@@ -113,7 +111,7 @@ class Finding(BaseModel):
 
 
 class ReviewConfig(BaseModel):
-    """Thresholds the catalogue marks as practice ([惯例]); override them with --config FILE.toml."""
+    """Thresholds the catalogue marks as practice ([惯例]); override them in the [review] table of --config."""
 
     model_config = ConfigDict(extra="forbid")
     satisfaction_floor: float = 80  # SAT-01
@@ -127,12 +125,6 @@ class ReviewConfig(BaseModel):
     grade_error_for_poor: int = 3  # suggested grade 差 from this many 错误
     grade_warnings_for_fair: int = 3  # 中 from this many 警告 (or any 错误)
 
-    @classmethod
-    def load(cls, path: Path | None) -> ReviewConfig:
-        if path is None:
-            return cls()
-        with open(path, "rb") as f:
-            return cls.model_validate(tomllib.load(f))
 
 
 _env = jinja2.Environment(

@@ -60,7 +60,8 @@ def public_url(url: str | None) -> str:
     netloc = parts.hostname or ""
     if parts.port:
         netloc += f":{parts.port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    # the SDK keeps a trailing slash on base URLs: one endpoint, one key
+    return urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), parts.query, ""))
 
 
 class Store:

@@ -7,41 +7,77 @@ from pathlib import Path
 
 from . import __version__, extract_rules
 from .chunk import Chunk, chunk_rows
+from .diff import diff_tables
+from .extract_llm import LLMExtractor, Outcome
+from .ground import evidence_for
 from .ingest import read_pages, sha256_of
-from .models import ExtractedTable, Provenance
+from .llm_store import public_url
+from .models import ExtractedTable, FieldDiff, LLMInfo, Provenance
 
-BACKENDS = {extract_rules.NAME: extract_rules.extract}
+BACKENDS = ("rules", "llm", "auto")
 
 
-def extract_file(path: Path, backend: str = "rules") -> Iterator[ExtractedTable]:
+def extract_file(path: Path, backend: str = "rules", llm: LLMExtractor | None = None) -> Iterator[ExtractedTable]:
     """The tables of one PDF or text file, in page order, each with its provenance.
 
     Tables are yielded as their chunk ends, so a caller can write them out while the rest of a
     long document is still being read.
     """
-    for _chunk, table in extract_with_chunks(path, backend):
+    for _chunk, table in extract_with_chunks(path, backend, llm):
         yield table
 
 
-def extract_with_chunks(path: Path, backend: str = "rules") -> Iterator[tuple[Chunk, ExtractedTable]]:
-    """Each table with the chunk it was read from (the checker grounds values in it)."""
-    run = BACKENDS[backend]
+def extract_with_chunks(path: Path, backend: str = "rules", llm: LLMExtractor | None = None,
+                        ) -> Iterator[tuple[Chunk, ExtractedTable]]:
+    """Each table with the chunk it was read from (the checker grounds values in it).
+
+    With the model backend, the rules extractor reads every chunk too: it is the second opinion
+    the output is compared with, and the fallback when the model fails on a table.
+    """
     digest = sha256_of(path) if path.is_file() else ""
     on_page: dict[int | None, int] = {}
-    for chunk in chunk_rows(read_pages(path)):
-        results = run(chunk)
+
+    def provenance(pages: list[int], used: str) -> Provenance:
+        first = pages[0] if pages else None
+        on_page[first] = on_page.get(first, -1) + 1
+        return Provenance(source_file=str(path), sha256=digest, pages=pages, table_index=on_page[first],
+                          backend=used, tool_version=__version__)
+
+    chunks = chunk_rows(read_pages(path))
+    if backend == "llm":
+        if llm is None:
+            raise ValueError("the llm backend needs an LLMExtractor")
+        for chunk, outcome in llm.map(chunks, str(path)):
+            rules = extract_rules.extract(chunk)
+            yield from ((chunk, t) for t in _model_tables(chunk, outcome, rules, llm, provenance))
+        return
+    for chunk in chunks:
+        results = extract_rules.extract(chunk)
         for result in results:
             pages = chunk.pages
             if len(results) > 1:  # one table listing several projects: each spans its own rows
                 pages = sorted({e.page for e in result.evidence.values()} & set(pages)) or pages
-            first = pages[0] if pages else None
-            on_page[first] = on_page.get(first, -1) + 1
             yield chunk, ExtractedTable(
                 **dict(result.table),  # validated once already: pass the instances, no dump
-                provenance=Provenance(
-                    source_file=str(path), sha256=digest, pages=pages, table_index=on_page[first],
-                    backend=backend, tool_version=__version__,
-                ),
-                evidence=result.evidence,
-                notes=result.notes,
+                provenance=provenance(pages, "rules"), evidence=result.evidence, notes=result.notes,
             )
+
+
+def _model_tables(chunk: Chunk, outcome: Outcome, rules: list, llm: LLMExtractor, provenance) -> list[ExtractedTable]:
+    info = dict(model=llm.s.model, base_url=public_url(llm.base_url), structured_mode=outcome.mode,
+                prompt_hash=outcome.prompt_hash, cache_hit=outcome.cache_hit, calls=outcome.calls,
+                attempts=outcome.attempts, prompt_tokens=outcome.prompt_tokens,
+                completion_tokens=outcome.completion_tokens, errors=outcome.errors)
+    if outcome.table is None:
+        # the model failed on this table: the rules reading stays available, marked as such
+        return [ExtractedTable(**dict(r.table), provenance=provenance(chunk.pages, "rules"), evidence=r.evidence,
+                               notes=r.notes + ["model failed: " + "; ".join(outcome.errors[-2:])],
+                               llm=LLMInfo(**info, status="failed", disagreements=[]))
+                for r in rules]
+    diffs = []
+    if len(rules) == 1:
+        diffs = [FieldDiff(field=f, llm=m, rules=r) for f, m, r in diff_tables(rules[0].table, outcome.table)]
+    notes = [] if len(rules) == 1 else [f"the rules extractor read {len(rules)} projects in this table"]
+    return [ExtractedTable(**dict(outcome.table), provenance=provenance(chunk.pages, "llm"),
+                           evidence=evidence_for(outcome.table, chunk), notes=notes,
+                           llm=LLMInfo(**info, status="ok", disagreements=diffs))]

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Re-records the model cassettes under cassettes/ from real servers on this machine:
+#   - llama.cpp's llama-server with Qwen2.5-Coder-1.5B on port 8765 (../shared/tools/local-llm-server.sh),
+#     which enforces strict json_schema;
+#   - llama-cpp-python's own server with the same weights on port 8766, which rejects json_schema
+#     with HTTP 500 and accepts json_object (so the structured-output ladder steps down for real).
+# Cassettes are never written or edited by hand.  Test tooling only: jixiao does not depend on either.
+# usage: scripts/record_cassettes.sh [pytest -k expression]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SHARED=../shared
+WEIGHTS=${JIXIAO_LLM_HOME:-$HOME/.cache/jixiao-llm}/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
+
+bash "$SHARED/tools/local-llm-server.sh" start 8765
+
+LCP=${LCP_VENV:-/tmp/jixiao-llama-cpp-python}
+if [ ! -x "$LCP/bin/python" ]; then
+  echo "building llama-cpp-python's server (about 5 minutes, once)..." >&2
+  python3 -m venv "$LCP"
+  CMAKE_ARGS="-DLLAMA_CURL=OFF -DGGML_NATIVE=OFF" "$LCP/bin/pip" install -q "llama-cpp-python[server]"
+fi
+if ! curl -sf http://127.0.0.1:8766/v1/models >/dev/null; then
+  setsid "$LCP/bin/python" -m llama_cpp.server --model "$WEIGHTS" --model_alias qwen2.5-coder-1.5b \
+    --host 127.0.0.1 --port 8766 --n_ctx 8192 >/tmp/jixiao-lcp-server.log 2>&1 &
+  for _ in $(seq 120); do curl -sf http://127.0.0.1:8766/v1/models >/dev/null && break; sleep 1; done
+fi
+
+rm -rf cassettes/test_llm_cassettes
+.venv/bin/python -m pytest tests/test_llm_cassettes.py --record-mode=rewrite --allowed-hosts=127.0.0.1 -p no:cacheprovider -v ${1:+-k "$1"}
+echo "recorded: $(ls cassettes/test_llm_cassettes)"
