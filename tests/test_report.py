@@ -26,7 +26,8 @@ def seed_run(shared, tmp_path_factory):
 
 def test_run_writes_extraction_and_reports(seed_run):
     names = sorted(p.name for p in seed_run.iterdir())
-    assert names == ["findings.json", "review.html", "review.md", "review.xlsx", "seed-tables.json"]
+    assert names == [".jixiao-run.sqlite", "findings.json", "review.html", "review.md", "review.xlsx",
+                     "seed-tables.json"]  # the manifest that lets a killed run resume
     findings = json.loads((seed_run / "findings.json").read_text(encoding="utf-8"))
     assert len(findings) == 45
     first = next(f for f in findings if f["rule"] == "MEAS-02")

@@ -136,6 +136,22 @@ class Checked:
     grade: str
 
 
+def table_ref(table: ExtractedTable, n: int) -> str:
+    """A table's name within a run: its file and its place in that file (stable across resumes)."""
+    return f"{table.provenance.source_file}#{n}"
+
+
+def conclude(verified: list[tuple[str, ExtractedTable, Verification]], config: ReviewConfig) -> list[Checked]:
+    """The review rules (batch rules included) over verified tables, and each table's grade."""
+    from .findings import suggested_grade
+    from .review_rules import review
+
+    by_ref: dict[str, list[Finding]] = {ref: list(v.findings) for ref, _t, v in verified}
+    for f in review([(ref, t) for ref, t, _v in verified], config):
+        by_ref[f.table_ref].append(f)
+    return [Checked(ref, t, v.groundings, by_ref[ref], suggested_grade(by_ref[ref], config)) for ref, t, v in verified]
+
+
 def check(items: list[tuple[ExtractedTable, Chunk | None, TableData | None]],
           config: ReviewConfig | None = None) -> list[Checked]:
     """Check a batch: (table, its source chunk or None, a second extraction or None) each.
@@ -143,15 +159,12 @@ def check(items: list[tuple[ExtractedTable, Chunk | None, TableData | None]],
     The rules extractor's own output is its own second opinion, so a rules-only run compares
     nothing twice; a model's output is compared with the rules reading of the same chunk.
     """
-    from .findings import suggested_grade
-    from .review_rules import review
-
     config = config or ReviewConfig()
-    refs = [f"{t.provenance.source_file}#{n}" for n, (t, _c, _s) in enumerate(items)]
-    verified = [verify(t, ref, chunk, config, second if second is not None else t)
-                for ref, (t, chunk, second) in zip(refs, items)]
-    by_ref: dict[str, list[Finding]] = {ref: list(v.findings) for ref, v in zip(refs, verified)}
-    for f in review([(ref, t) for ref, (t, _c, _s) in zip(refs, items)], config):
-        by_ref[f.table_ref].append(f)
-    return [Checked(ref, t, v.groundings, by_ref[ref], suggested_grade(by_ref[ref], config))
-            for ref, (t, _c, _s), v in zip(refs, items, verified)]
+    per_file: dict[str, int] = {}
+    verified = []
+    for t, chunk, second in items:
+        n = per_file.get(t.provenance.source_file, 0)
+        per_file[t.provenance.source_file] = n + 1
+        ref = table_ref(t, n)
+        verified.append((ref, t, verify(t, ref, chunk, config, second if second is not None else t)))
+    return conclude(verified, config)

@@ -101,10 +101,15 @@ def _config(path: Path | None) -> dict:
 
 
 def _inputs(paths: list[Path]) -> list[Path]:
-    """Files named, and the PDFs and text files inside folders named (sorted, recursive)."""
+    """Files named, the PDFs and text files inside folders named (sorted, recursive), and the
+    files matching glob patterns the shell did not expand (quoted, or on Windows)."""
+    import glob
+
     out: list[Path] = []
     for p in paths:
-        if p.is_dir():
+        if not p.exists() and any(ch in str(p) for ch in "*?["):
+            out.extend(Path(m) for m in sorted(glob.glob(str(p), recursive=True)) if Path(m).is_file())
+        elif p.is_dir():
             out.extend(sorted(f for f in p.rglob("*") if f.is_file()
                               and f.suffix.lower() in {".pdf"} | TEXT_SUFFIXES))
         else:
@@ -130,8 +135,8 @@ class _Reader:
     Tables read before a failure in the middle of a file are kept.
     """
 
-    def __init__(self, backend: str, llm, debug: bool):
-        self.backend, self.llm, self.debug = backend, llm, debug
+    def __init__(self, backend: str, llm, debug: bool, password: str | None = None):
+        self.backend, self.llm, self.debug, self.password = backend, llm, debug, password
         self.failed = 0
         self.tables: list[ExtractedTable] = []
 
@@ -139,7 +144,7 @@ class _Reader:
         for path in files:
             pairs = []
             try:
-                for pair in extract_with_chunks(path, self.backend, self.llm):
+                for pair in extract_with_chunks(path, self.backend, self.llm, password=self.password):
                     pairs.append(pair)
             except Exception as e:  # one broken input must not stop the batch
                 reason = str(e) if isinstance(e, InputError) else f"unexpected {type(e).__name__}: {e}"
@@ -195,6 +200,7 @@ def extract(
     fmt: Annotated[Format, typer.Option("--format", help="json: a list per input; jsonl: one table per line.")] = Format.json,
     backend: Backend = "rules", model: Model = None, base_url: BaseUrl = None, structured_mode: Mode = None,
     workers: Workers = None, rpm: Rpm = None, no_cache: NoCache = False, config: Config = None, debug: Debug = False,
+    password: Annotated[str | None, typer.Option(help="Password for encrypted PDFs.")] = None,
 ) -> None:
     """Extract every performance-target table of each input into the output contract."""
     data = _config(config)
@@ -203,7 +209,7 @@ def extract(
     files = _inputs(paths)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-    reader, names, everything = _Reader(backend, llm, debug), _Names(), []
+    reader, names, everything = _Reader(backend, llm, debug, password), _Names(), []
     for path, pairs in reader(files):
         tables = [t.model_dump(mode="json") for _c, t in pairs]
         if output is None:
@@ -220,8 +226,9 @@ def extract(
         raise typer.Exit(1)
 
 
-def _finish_review(checked, output: Path, fail_on: FailOn, images: bool, failed_inputs: int, total_inputs: int) -> None:
-    paths = write_reports(checked, output, images=images)
+def _finish_review(checked, output: Path, fail_on: FailOn, images: bool, failed_inputs: int, total_inputs: int,
+                   max_crops: int = 400) -> None:
+    paths = write_reports(checked, output, images=images, max_crops=max_crops)
     counts = {s: sum(f.severity == s for c in checked for f in c.findings) for s in ("错误", "警告", "建议")}
     typer.echo(f"{len(checked)} table(s) checked: 错误 {counts['错误']}, 警告 {counts['警告']}, 建议 {counts['建议']}"
                f" -> {', '.join(str(p) for p in paths)}", err=True)
@@ -242,9 +249,19 @@ def run(
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for extractions and reports.")],
     backend: Backend = "rules", model: Model = None, base_url: BaseUrl = None, structured_mode: Mode = None,
     workers: Workers = None, rpm: Rpm = None, no_cache: NoCache = False, config: Config = None,
-    fail_on: FailOnOpt = FailOn.never, images: Images = True, debug: Debug = False,
+    fail_on: FailOnOpt = FailOn.never, images: Images = True,
+    force: Annotated[bool, typer.Option("--force", help="Redo every file, also those a killed run finished.")] = False,
+    password: Annotated[str | None, typer.Option(help="Password for encrypted PDFs.")] = None,
+    debug: Debug = False,
 ) -> None:
-    """Extract, check and report: one JSON per input plus findings.json, review.md/.xlsx/.html."""
+    """Extract, check and report: one JSON per input plus findings.json, review.md/.xlsx/.html.
+
+    Paths may be files, folders or glob patterns.  The run is durable: started again after being
+    killed, it skips the files already done and finishes the rest.
+    """
+    from .progress import BatchProgress
+    from .run import run_batch
+
     data = _config(config)
     try:
         review_cfg = settings.review_config(data)
@@ -253,17 +270,17 @@ def run(
     backend, llm = _backend(backend, data, model=model, base_url=base_url, structured_mode=structured_mode,
                             workers=workers, rpm=rpm, use_cache=False if no_cache else None)
     files = _inputs(paths)
-    output.mkdir(parents=True, exist_ok=True)
-    reader, names, items = _Reader(backend, llm, debug), _Names(), []
-    for path, pairs in reader(files):
-        tables = [t for _c, t in pairs]
-        digest = tables[0].provenance.sha256 if tables else ""
-        write_atomic(output / f"{names(path, digest)}.json",
-                     _dump([t.model_dump(mode="json") for t in tables], Format.json))
-        # a model's table is compared with the rules reading of the same chunk
-        items.extend((t, c, _rules_reading(c, t) if t.provenance.backend == "llm" else None) for c, t in pairs)
-    reader.usage()
-    _finish_review(check(items, review_cfg), output, fail_on, images, reader.failed, len(files))
+    with BatchProgress(len(files)) as progress:
+        outcomes, checked = run_batch(files, output, backend, llm, review_cfg, force=force, password=password,
+                                      on_file=progress.file_done, debug=debug)
+    for o in outcomes:
+        if o.error:
+            _error(o.path, o.error)
+        elif o.warning:
+            typer.echo(f"jixiao: warning: {o.path}: {o.warning}", err=True)
+    progress.summary(outcomes, checked)
+    failed = sum(1 for o in outcomes if o.error)
+    _finish_review(checked, output, fail_on, images, failed, len(files), review_cfg.max_crops)
 
 
 def _rules_reading(chunk, table: ExtractedTable):
@@ -327,7 +344,7 @@ def review(
             chunk, rules_table = _sources(table, cache)
             second = rules_table if table.provenance.backend != "rules" and rules_table is not None else None
             items.append((table, chunk, second))
-    _finish_review(check(items, review_cfg), output, fail_on, images, failed, len(results))
+    _finish_review(check(items, review_cfg), output, fail_on, images, failed, len(results), review_cfg.max_crops)
 
 
 @app.command()

@@ -124,6 +124,7 @@ class ReviewConfig(BaseModel):
     fuzzy_threshold: float = 0.75  # grounding
     grade_error_for_poor: int = 3  # suggested grade 差 from this many 错误
     grade_warnings_for_fair: int = 3  # 中 from this many 警告 (or any 错误)
+    max_crops: int = 400  # page images in review.html: enough for a reviewer, bounded for big runs
 
 
 

@@ -68,7 +68,7 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_pages(path: Path) -> Iterator[list[Row]]:
+def read_pages(path: Path, password: str | None = None) -> Iterator[list[Row]]:
     """Rows of each page of a PDF or text file, in page order."""
     if not path.exists():
         raise InputError("no such file")
@@ -79,7 +79,7 @@ def read_pages(path: Path) -> Iterator[list[Row]]:
     if not head:
         raise InputError("empty file (0 bytes)")
     if b"%PDF-" in head:
-        yield from _pdf_pages(path)
+        yield from _pdf_pages(path, password)
     elif path.suffix.lower() == ".pdf":
         raise InputError("not a PDF (no %PDF header): the file is damaged or of another type")
     elif path.suffix.lower() in TEXT_SUFFIXES or _looks_like_text(head):
@@ -92,7 +92,7 @@ def read_pages(path: Path) -> Iterator[list[Row]]:
 # PDF
 
 
-def _pdf_pages(path: Path) -> Iterator[list[Row]]:
+def _pdf_pages(path: Path, password: str | None = None) -> Iterator[list[Row]]:
     try:
         doc = pymupdf.open(path, filetype="pdf")
         doc.page_count  # MuPDF only notices some damage when it counts pages
@@ -100,7 +100,10 @@ def _pdf_pages(path: Path) -> Iterator[list[Row]]:
         raise InputError(f"damaged PDF, cannot be opened: {e}") from None
     with doc:
         if doc.needs_pass:
-            raise InputError("encrypted PDF: a password is needed")
+            if not password:
+                raise InputError("encrypted PDF: a password is needed (--password)")
+            if not doc.authenticate(password):
+                raise InputError("encrypted PDF: the password given does not open it")
         if doc.page_count == 0:
             raise InputError("PDF has no pages")
         for number in range(doc.page_count):

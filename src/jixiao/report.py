@@ -50,14 +50,14 @@ def _by_dimension(findings: list[Finding]) -> list[tuple[str, list[dict]]]:
             for d in DIMENSIONS if any(f.dimension == d for f in findings)]
 
 
-def write_reports(checked: list[Checked], out: Path, images: bool = True) -> list[Path]:
+def write_reports(checked: list[Checked], out: Path, images: bool = True, max_crops: int = 400) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     findings = [f for c in checked for f in c.findings]
     paths = [out / "findings.json", out / "review.md", out / "review.xlsx", out / "review.html"]
     write_atomic(paths[0], json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False, indent=2) + "\n")
     write_atomic(paths[1], render_markdown(checked))
     write_xlsx(checked, paths[2])
-    write_atomic(paths[3], render_html(checked, images=images))
+    write_atomic(paths[3], render_html(checked, images=images, max_crops=max_crops))
     return paths
 
 
@@ -81,14 +81,14 @@ def render_markdown(checked: list[Checked]) -> str:
     return _md_env.get_template("review.md.j2").render(**_context(checked))
 
 
-def render_html(checked: list[Checked], images: bool = True) -> str:
+def render_html(checked: list[Checked], images: bool = True, max_crops: int = 400) -> str:
     ctx = _context(checked)
-    crops = _crops(checked) if images else {}
+    crops = _crops(checked, max_crops) if images else {}
     ctx["crop"] = lambda src, page, bbox: crops.get((src, page, tuple(bbox))) if bbox else None
     return _env.get_template("review.html.j2").render(**ctx)
 
 
-def _crops(checked: list[Checked]) -> dict[tuple[str, int, tuple], str]:
+def _crops(checked: list[Checked], limit: int = 400) -> dict[tuple[str, int, tuple], str]:
     """Cropped page images with the value's box drawn, as data URIs, for every cited PDF box."""
     # only what a reviewer has to look at: values with findings, and values not found exactly
     wanted: dict[str, set] = defaultdict(set)
@@ -101,7 +101,7 @@ def _crops(checked: list[Checked]) -> dict[tuple[str, int, tuple], str]:
         boxes += [s for f in c.findings for s in f.evidence]
         boxes += [g for g in c.groundings if g.status != "exact"]
         for ev in boxes:
-            if ev.page is not None and ev.bbox is not None:
+            if ev.page is not None and ev.bbox is not None and sum(map(len, wanted.values())) < limit:
                 wanted[src].add((ev.page, tuple(ev.bbox)))
     crops = {}
     for src, boxes in wanted.items():
@@ -139,11 +139,13 @@ def _safe(value):
 
 
 def write_xlsx(checked: list[Checked], path: Path) -> None:
+    # write-only mode streams rows to disk: linear time and flat memory for runs of any size
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
+    wb = Workbook(write_only=True)
     sheets = {
         "项目": (["序号", "项目名称", "主管部门", "实施单位", "项目属性", "项目期", "年度资金总额（万元）", "财政拨款（万元）",
                   "年度总体目标", "年度目标", "指标数", "错误", "警告", "建议", "建议等级", "来源文件", "页码"],
@@ -154,52 +156,52 @@ def write_xlsx(checked: list[Checked], path: Path) -> None:
         "审核意见": (["序号", "项目名称", "审核维度", "严重度", "规则", "指标", "审核意见", "依据", "页码"],
                     [6, 24, 10, 8, 10, 26, 80, 40, 8]),
     }
-    ws_all = {}
-    for i, (title, (headers, widths)) in enumerate(sheets.items()):
-        ws = wb.active if i == 0 else wb.create_sheet()
-        ws.title = title
-        ws.append(headers)
-        for col, width in enumerate(widths, 1):
-            ws.column_dimensions[get_column_letter(col)].width = width
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        ws.freeze_panes = "A2"
-        ws_all[title] = ws
-    wrap = Alignment(wrap_text=True, vertical="top")
-
-    def add(ws, row: list, severity: str | None = None) -> None:
-        ws.append([_safe(v) for v in row])
-        for cell in ws[ws.max_row]:
-            cell.alignment = wrap
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
-        if severity in SEVERITY_COLOURS:
-            fill = PatternFill("solid", fgColor=SEVERITY_COLOURS[severity])
-            for cell in ws[ws.max_row]:
-                cell.fill = fill
-
+    rows: dict[str, list[tuple[list, str | None]]] = {title: [] for title in sheets}
     for n, c in enumerate(checked, 1):
         t, counts = c.table, _counts(c.findings)
         pages = ",".join(map(str, t.provenance.pages))
         worst = next((s for s in SEVERITY_ORDER if counts[s]), None)
-        add(ws_all["项目"], [n, t.project_name, t.competent_department, t.implementing_unit, t.project_attribute,
-                            t.project_period, t.funds.total_all_levels, t.funds.fiscal_all_levels,
-                            "\n".join(t.overall_goals), "\n".join(t.annual_goals), len(t.indicators),
-                            counts["错误"], counts["警告"], counts["建议"], c.grade, t.provenance.source_file, pages],
-            worst)
+        rows["项目"].append(([n, t.project_name, t.competent_department, t.implementing_unit, t.project_attribute,
+                             t.project_period, t.funds.total_all_levels, t.funds.fiscal_all_levels,
+                             "\n".join(t.overall_goals), "\n".join(t.annual_goals), len(t.indicators),
+                             counts["错误"], counts["警告"], counts["建议"], c.grade, t.provenance.source_file, pages],
+                            worst))
         comments = {m["indicator"]: m for m in merged_comments([f for f in c.findings if f.indicator is not None])}
         for i, ind in enumerate(t.indicators):
             m = comments.get(ind.name)
             ev = t.evidence.get(f"indicators[{i}].value_text") or t.evidence.get(f"indicators[{i}].name")
-            add(ws_all["指标"], [n, t.project_name, ind.level1, ind.level2, ind.name, ind.value_text, ind.operator,
-                                ind.value, ind.unit, m["severity"] if m else None, m["message"] if m else None,
-                                ev.page if ev else None], m["severity"] if m else None)
+            rows["指标"].append(([n, t.project_name, ind.level1, ind.level2, ind.name, ind.value_text, ind.operator,
+                                 ind.value, ind.unit, m["severity"] if m else None, m["message"] if m else None,
+                                 ev.page if ev else None], m["severity"] if m else None))
         for f in sorted(c.findings, key=lambda f: SEVERITY_ORDER[f.severity]):
             page = next((s.page for s in f.evidence if s.page is not None), None)
-            add(ws_all["审核意见"], [n, t.project_name, f.dimension, f.severity, f.rule, f.indicator, f.message,
-                                  f.basis, page], f.severity)
-    for ws in ws_all.values():
-        ws.auto_filter.ref = ws.dimensions
+            rows["审核意见"].append(([n, t.project_name, f.dimension, f.severity, f.rule, f.indicator, f.message,
+                                   f.basis, page], f.severity))
+    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+    fills = {s: PatternFill("solid", fgColor=colour) for s, colour in SEVERITY_COLOURS.items()}
+    for title, (headers, widths) in sheets.items():
+        ws = wb.create_sheet(title)
+        for col, width in enumerate(widths, 1):
+            ws.column_dimensions[get_column_letter(col)].width = width
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows[title]) + 1}"
+        head = []
+        for h in headers:
+            cell = WriteOnlyCell(ws, value=h)
+            cell.font = bold
+            head.append(cell)
+        ws.append(head)
+        for values, severity in rows[title]:
+            out = []
+            for v in values:
+                cell = WriteOnlyCell(ws, value=_safe(v))
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"
+                cell.alignment = wrap
+                if severity in fills:
+                    cell.fill = fills[severity]
+                out.append(cell)
+            ws.append(out)
     tmp = path.with_name(f".{path.name}.tmp")
     wb.save(tmp)
     tmp.replace(path)

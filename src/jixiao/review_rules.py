@@ -343,23 +343,48 @@ def _batch_frequent(tables: list[ExtractedTable], config: ReviewConfig) -> set[s
 
 
 def batch(contexts: list[_Ctx]) -> None:
-    names = [[(n, _norm(i.name)) for n, i in enumerate(c.t.indicators)] for c in contexts]
-    for a, ca in enumerate(contexts):
-        for b, cb in enumerate(contexts):
-            if a == b:
-                continue
-            for n, na in names[a]:
-                for m, nb in names[b]:
-                    ind = ca.t.indicators[n]
-                    other = cb.t.indicators[m]
-                    if na == nb and na:
-                        if a < b or not any(f.rule == "BATCH-01" and f.indicator == ind.name for f in ca.out):
-                            ca.emit("BATCH-01", ind.name, ca.ind_sources(n), name=ind.name,
-                                    other_project=cb.t.project_name)
-                    elif len(na) >= 4 and (na in nb or nb in na) and na != nb:
-                        common = na if na in nb else nb
-                        ca.emit("BATCH-02", ind.name, ca.ind_sources(n), name=ind.name,
-                                other_project=cb.t.project_name, other_name=other.name, common=f"“{common}”")
+    """BATCH-01/02 across the run: one finding per indicator per table, naming the other projects.
+
+    Names are indexed (identical names grouped; every substring of 4+ characters looked up) so a
+    run of hundreds of tables costs a few passes, not a comparison of every pair of indicators.
+    """
+    holders: dict[str, list[tuple[int, int]]] = {}  # normalised name -> (context, indicator) pairs
+    for a, c in enumerate(contexts):
+        for n, ind in enumerate(c.t.indicators):
+            key = _norm(ind.name)
+            if key:
+                holders.setdefault(key, []).append((a, n))
+    same: dict[tuple[int, int], list[int]] = {}
+    for members in holders.values():
+        tables = {a for a, _n in members}
+        if len(tables) > 1:
+            for a, n in members:
+                same.setdefault((a, n), sorted(tables - {a}))
+    near: dict[tuple[int, int], list[tuple[int, str]]] = {}
+    for longer, members in holders.items():
+        for size in range(4, len(longer)):
+            for i in range(len(longer) - size + 1):
+                part = longer[i:i + size]
+                for a, n in holders.get(part, ()):  # `part` is another indicator's whole name
+                    for b, m in members:
+                        if a != b:
+                            near.setdefault((a, n), []).append((b, contexts[b].t.indicators[m].name))
+                            near.setdefault((b, m), []).append((a, contexts[a].t.indicators[n].name))
+    for (a, n), others in same.items():
+        c, ind = contexts[a], contexts[a].t.indicators[n]
+        c.emit("BATCH-01", ind.name, c.ind_sources(n), name=ind.name, others=_project_names(contexts, others))
+    for (a, n), pairs in near.items():
+        c, ind = contexts[a], contexts[a].t.indicators[n]
+        pairs = list(dict.fromkeys(pairs))
+        first_b, first_name = pairs[0]
+        common = ind.name if _norm(ind.name) in _norm(first_name) else first_name
+        c.emit("BATCH-02", ind.name, c.ind_sources(n), name=ind.name,
+               others=[(contexts[b].t.project_name or "（未识别项目名称）", other) for b, other in pairs],
+               common=f"“{common}”")
+
+
+def _project_names(contexts: list[_Ctx], indices: list[int]) -> list[str]:
+    return list(dict.fromkeys(contexts[i].t.project_name or "（未识别项目名称）" for i in indices))
 
 
 def _apply_precedence(findings: list[Finding]) -> list[Finding]:

@@ -1,0 +1,54 @@
+"""Progress of a batch and its closing summary, on stderr (rich; plain lines when not a terminal)."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+
+class BatchProgress:
+    def __init__(self, total: int):
+        self.console = Console(stderr=True)
+        self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
+                                 console=self.console, transient=False, disable=not self.console.is_terminal)
+        self.task = self.progress.add_task("files", total=total, status="")
+        self.tables = self.failed = self.calls = self.tokens = self.resumed = 0
+
+    def __enter__(self) -> BatchProgress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.__exit__(*exc)
+
+    def file_done(self, outcome) -> None:
+        self.tables += len(outcome.tables)
+        self.failed += bool(outcome.error)
+        self.resumed += outcome.resumed
+        for t in outcome.tables:
+            if t.llm is not None:
+                self.calls += t.llm.calls
+                self.tokens += t.llm.prompt_tokens + t.llm.completion_tokens
+        status = f"{self.tables} tables, {self.failed} failed"
+        if self.resumed:
+            status += f", {self.resumed} done before"
+        if self.calls:
+            status += f", {self.calls} model calls, {self.tokens} tokens"
+        self.progress.update(self.task, advance=1, status=status)
+
+    def summary(self, outcomes, checked) -> None:
+        """Per file: tables found, findings by severity, failures with their reasons."""
+        by_file: dict[str, list] = {}
+        for c in checked:
+            by_file.setdefault(c.table.provenance.source_file, []).extend(c.findings)
+        table = Table(title="jixiao run", show_lines=False)
+        for col in ("file", "tables", "错误", "警告", "建议", "note"):
+            table.add_column(col)
+        for o in outcomes:
+            fs = by_file.get(str(o.path), [])
+            note = o.error or o.warning or ("done before (resumed)" if o.resumed else "")
+            table.add_row(str(o.path), str(len(o.tables)), *(str(sum(f.severity == s for f in fs))
+                                                             for s in ("错误", "警告", "建议")), note)
+        self.console.print(table)
