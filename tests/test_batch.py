@@ -153,3 +153,49 @@ def test_injected_instructions_stay_data(shared, tmp_path):
     assert any(f.rule == "DIFF-01" and "project_name" in f.message and "财政核定做实职业年金" in f.message
                for f in checked.findings)
     assert any(f.rule == "COUNT-01" for f in checked.findings)  # the dropped indicators are noticed
+
+
+def test_the_key_appears_in_no_artifact_of_a_run(shared, tmp_path):
+    import httpx2
+
+    from jixiao.extract_llm import LLMExtractor, Settings
+    from jixiao.findings import ReviewConfig
+    from jixiao.llm_store import Store
+    from jixiao.report import write_reports
+    from jixiao.run import run_batch
+
+    key = "sk-live-DO-NOT-LEAK-5f2a9c1e7b3d"
+    seed = (FIXTURES / "seed-tables.txt").read_text(encoding="utf-8").split("\n\n\n\n")
+    src = tmp_path / "two.txt"
+    src.write_text("\n\n\n\n".join(seed[:2]), encoding="utf-8")
+    answers = iter([
+        httpx2.Response(401, json={"error": {"message": "Incorrect API key provided: sk-live-DO***********3d"}}),
+        httpx2.Response(500, json={"error": {"message": "upstream failed"}}),
+    ])
+    seen = []
+
+    def server(request):
+        seen.append(request.headers.get("authorization"))
+        return next(answers)
+
+    store = Store(tmp_path / "state" / "jixiao.db")
+    llm = LLMExtractor(Settings(model="m", base_url="https://llm.test/v1", api_key=key, max_retries=0,
+                                workers=1), store, http_client=httpx2.Client(transport=httpx2.MockTransport(server)))
+    out = tmp_path / "out"
+    outcomes, checked = run_batch([src], out, "llm", llm, ReviewConfig())
+    write_reports(checked, out)
+    store.close()
+    assert seen and all(h == f"Bearer {key}" for h in seen)  # the key was used...
+    assert [t.llm.status for o in outcomes for t in o.tables] == ["failed", "failed"]
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p != src]
+    assert {p.name for p in files} >= {"two.json", "findings.json", "review.md", "review.xlsx", "review.html",
+                                       ".jixiao-run.sqlite", "jixiao.db"}
+    for path in files:
+        data = path.read_bytes()
+        assert key.encode() not in data, path  # ...and written nowhere
+
+
+def test_credentials_in_an_endpoint_url_are_never_stored_or_shown():
+    from jixiao.llm_store import public_url
+
+    assert public_url("https://user:s3cret@llm.example:8443/v1/") == "https://llm.example:8443/v1"

@@ -90,7 +90,10 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
         expected = _filled_count(chunk)
         if expected is not None and expected != len(table.indicators):
             v.findings.append(_finding("COUNT-01", table, ref, None, [], extracted=len(table.indicators), source=expected))
-    reference = {i.name: i for i in second.indicators} if second is not None else {}
+    if second is table:  # the rules backend: its own second opinion, nothing to compare twice
+        second, reference = None, {i.name: i for i in table.indicators}
+    else:
+        reference = {i.name: i for i in second.indicators} if second is not None else {}
     for i, ind in enumerate(table.indicators):
         derived = parse_value(ind.value_text)
         ref_ind = reference.get(ind.name)

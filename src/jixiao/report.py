@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from copy import copy
 import json
 from collections import defaultdict
 from collections.abc import Iterable
@@ -191,15 +192,23 @@ def write_xlsx(checked: list[Checked], path: Path) -> None:
             cell.font = bold
             head.append(cell)
         ws.append(head)
+        # one styled template cell per severity: copying its style array is cheap, while assigning
+        # style objects cell by cell re-registers (and re-hashes) them each time
+        templates = {}
+        for severity in (None, *fills):
+            template = WriteOnlyCell(ws)
+            template.alignment = wrap
+            if severity:
+                template.fill = fills[severity]
+            templates[severity] = template._style
         for values, severity in rows[title]:
+            style = templates.get(severity, templates[None])
             out = []
             for v in values:
                 cell = WriteOnlyCell(ws, value=_safe(v))
                 if isinstance(cell.value, str) and cell.value.startswith("="):
                     cell.data_type = "s"
-                cell.alignment = wrap
-                if severity in fills:
-                    cell.fill = fills[severity]
+                cell._style = copy(style)
                 out.append(cell)
             ws.append(out)
     tmp = path.with_name(f".{path.name}.tmp")
