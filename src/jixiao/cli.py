@@ -14,7 +14,7 @@ import typer
 from . import __version__
 from . import config as settings
 from .check import check
-from .fileio import write_atomic
+from .fileio import OutputNames, write_atomic
 from .ingest import TEXT_SUFFIXES, InputError, sha256_of
 from .models import SCHEMAS, ExtractedTable, schema_text
 from .pipeline import BACKENDS, extract_with_chunks
@@ -178,20 +178,6 @@ class _Reader:
                    f"{sum(t.llm.status == 'failed' for t in runs)} failed", err=True)
 
 
-class _Names:
-    """Output file names, one per input, unique even when two inputs share a name."""
-
-    def __init__(self) -> None:
-        self.used: set[str] = set()
-
-    def __call__(self, path: Path, digest: str) -> str:
-        name = path.stem
-        if name in self.used:
-            name = f"{name}-{digest[:8]}" if digest else f"{name}-{len(self.used)}"
-        self.used.add(name)
-        return name
-
-
 # -- commands ----------------------------------------------------------------------------------
 @app.command()
 def extract(
@@ -209,7 +195,7 @@ def extract(
     files = _inputs(paths)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-    reader, names, everything = _Reader(backend, llm, debug, password), _Names(), []
+    reader, names, everything = _Reader(backend, llm, debug, password), OutputNames(), []
     for path, pairs in reader(files):
         tables = [t.model_dump(mode="json") for _c, t in pairs]
         if output is None:

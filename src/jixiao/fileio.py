@@ -24,3 +24,17 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+class OutputNames:
+    """Output file stems, one per input, unique even when two inputs share a name."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def __call__(self, path: Path, digest: str) -> str:
+        name = path.stem
+        if name in self.used:
+            name = f"{name}-{digest[:8]}" if digest else f"{name}-{len(self.used)}"
+        self.used.add(name)
+        return name

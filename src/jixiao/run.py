@@ -21,7 +21,7 @@ from . import __version__
 from .check import Checked, Verification, conclude, table_ref, verify
 from .findings import Finding, ReviewConfig
 from .check import Grounding
-from .fileio import write_atomic
+from .fileio import OutputNames, write_atomic
 from .ingest import InputError, sha256_of
 from .models import ExtractedTable
 from .pipeline import extract_with_chunks
@@ -80,27 +80,13 @@ def settings_key(backend: str, llm, password: str | None) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
-class _Names:
-    """Output file names, one per input, unique even when two inputs share a name."""
-
-    def __init__(self) -> None:
-        self.used: set[str] = set()
-
-    def __call__(self, path: Path, digest: str) -> str:
-        name = path.stem
-        if name in self.used:
-            name = f"{name}-{digest[:8]}" if digest else f"{name}-{len(self.used)}"
-        self.used.add(name)
-        return f"{name}.json"
-
-
 def run_batch(files: list[Path], out: Path, backend: str, llm, config: ReviewConfig, *, force: bool = False,
               password: str | None = None, on_file: Callable[[FileOutcome], None] | None = None,
               debug: bool = False) -> tuple[list[FileOutcome], list[Checked]]:
     out.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(out)
     settings = settings_key(backend, llm, password)
-    names = _Names()
+    names = OutputNames()
     outcomes: list[FileOutcome] = []
     try:
         for path in files:
@@ -115,7 +101,7 @@ def run_batch(files: list[Path], out: Path, backend: str, llm, config: ReviewCon
 
 
 def _one_file(path: Path, out: Path, backend: str, llm, config: ReviewConfig, manifest: Manifest, settings: str,
-              names: _Names, force: bool, password: str | None, debug: bool) -> FileOutcome:
+              names: OutputNames, force: bool, password: str | None, debug: bool) -> FileOutcome:
     outcome = FileOutcome(path)
     try:
         sha = sha256_of(path)
@@ -124,7 +110,7 @@ def _one_file(path: Path, out: Path, backend: str, llm, config: ReviewConfig, ma
         return outcome
     except Exception:
         sha = ""
-    name = names(path, sha)
+    name = names(path, sha) + ".json"
     done = None if force else manifest.done(path, sha, settings)
     if done is not None and (done[2] == "failed" or (out / done[0]).is_file()):
         return _resume(outcome, out, done)
