@@ -54,7 +54,7 @@ def _label(key: str, table: TableData) -> str:
 
 @dataclass
 class Verification:
-    groundings: list[Grounding] = field(default_factory=list)
+    groundings: list[Grounding] = field(default_factory=list)  # values not found exactly in the source
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -75,8 +75,9 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
             status, start, end = locate(src, text, config.fuzzy_threshold)
             page, bbox, line = where(src, start, end) if end > start else (None, None, None)
             seen = src.text[start:end] if status == "fuzzy" else None
-            v.groundings.append(Grounding(field=key, text=text, status=status, source_text=seen,
-                                          page=page, bbox=bbox, line=line))
+            if status != "exact":  # exact ones are in the table's evidence already: keep what needs a look
+                v.groundings.append(Grounding(field=key, text=text, status=status, source_text=seen,
+                                              page=page, bbox=bbox, line=line))
             indicator = table.indicators[int(re.match(r"indicators\[(\d+)\]", key).group(1))].name \
                 if key.startswith("indicators[") else None
             if status == "not_found":

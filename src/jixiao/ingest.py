@@ -111,6 +111,11 @@ def _pdf_pages(path: Path, password: str | None = None) -> Iterator[list[Row]]:
                 rows = page_rows(doc[number])
             except Exception as e:  # a damaged page object or content stream
                 raise InputError(f"damaged PDF, page {number + 1} cannot be read: {e}") from None
+            if number % 32 == 31:
+                # MuPDF keeps fonts and images of pages already read in its store; emptying it now
+                # and then keeps memory flat on documents of thousands of pages (and costs nothing:
+                # pages are read once, in order)
+                pymupdf.TOOLS.store_shrink(100)
             yield rows
 
 
