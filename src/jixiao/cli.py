@@ -129,6 +129,23 @@ def _error(path: Path, reason: str) -> None:
     typer.echo(f"jixiao: error: {path}: {reason}", err=True)
 
 
+def print_usage(tables: list[ExtractedTable]) -> None:
+    """Model usage per table and in total, on stderr (it is stored with each table too)."""
+    runs = [t for t in tables if t.llm is not None]
+    if not runs:
+        return
+    for t in runs:
+        u = t.llm
+        state = "cache" if u.cache_hit else u.status
+        typer.echo(f"  {Path(t.provenance.source_file).name} p{','.join(map(str, t.provenance.pages))} "
+                   f"{t.project_name or '?'}: {state}, {u.calls} call(s), {u.prompt_tokens}+{u.completion_tokens} "
+                   f"tokens, mode {u.structured_mode or '-'}", err=True)
+    total = lambda k: sum(getattr(t.llm, k) for t in runs)  # noqa: E731
+    typer.echo(f"model usage: {len(runs)} table(s), {total('calls')} call(s), {total('prompt_tokens')} prompt + "
+               f"{total('completion_tokens')} completion tokens, {sum(t.llm.cache_hit for t in runs)} from cache, "
+               f"{sum(t.llm.status == 'failed' for t in runs)} failed", err=True)
+
+
 class _Reader:
     """Reads each input in turn: one stderr line for each that fails, the batch goes on.
 
@@ -162,20 +179,7 @@ class _Reader:
             yield path, pairs
 
     def usage(self) -> None:
-        """Model usage per table and in total, on stderr (it is stored with each table too)."""
-        runs = [t for t in self.tables if t.llm is not None]
-        if not runs:
-            return
-        for t in runs:
-            u = t.llm
-            state = "cache" if u.cache_hit else u.status
-            typer.echo(f"  {Path(t.provenance.source_file).name} p{','.join(map(str, t.provenance.pages))} "
-                       f"{t.project_name or '?'}: {state}, {u.calls} call(s), {u.prompt_tokens}+{u.completion_tokens} "
-                       f"tokens, mode {u.structured_mode or '-'}", err=True)
-        total = lambda k: sum(getattr(t.llm, k) for t in runs)  # noqa: E731
-        typer.echo(f"model usage: {len(runs)} table(s), {total('calls')} call(s), {total('prompt_tokens')} prompt + "
-                   f"{total('completion_tokens')} completion tokens, {sum(t.llm.cache_hit for t in runs)} from cache, "
-                   f"{sum(t.llm.status == 'failed' for t in runs)} failed", err=True)
+        print_usage(self.tables)
 
 
 # -- commands ----------------------------------------------------------------------------------
@@ -265,15 +269,9 @@ def run(
         elif o.warning:
             typer.echo(f"jixiao: warning: {o.path}: {o.warning}", err=True)
     progress.summary(outcomes, checked)
+    print_usage([t for o in outcomes for t in o.tables])
     failed = sum(1 for o in outcomes if o.error)
     _finish_review(checked, output, fail_on, images, failed, len(files), review_cfg.max_crops)
-
-
-def _rules_reading(chunk, table: ExtractedTable):
-    from .extract_rules import extract as rules_extract
-
-    results = rules_extract(chunk)
-    return results[0].table if len(results) == 1 else None
 
 
 def _load_results(path: Path) -> list[ExtractedTable]:
