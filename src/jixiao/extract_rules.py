@@ -20,8 +20,6 @@ from .levels import PARENT, is_label_prefix, level1_of, level2_of
 from .models import Evidence, Funds, Indicator, TableData
 from .values import fold, parse_amount, parse_value, squash, tidy_number
 
-NAME = "rules"
-
 # ---------------------------------------------------------------------------------------------
 # Vocabulary
 

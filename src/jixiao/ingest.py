@@ -11,7 +11,7 @@ import codecs
 import hashlib
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pymupdf
@@ -53,7 +53,6 @@ class Row:
     cells: list[Cell]
     page: int | None = None
     ruled: bool = False  # cells come from a ruled grid, so their boxes are column positions
-    extra: dict = field(default_factory=dict)
 
     @property
     def text(self) -> str:

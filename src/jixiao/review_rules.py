@@ -8,7 +8,7 @@ in review().
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 from .findings import RULES, SUPERSEDES, Finding, ReviewConfig, Source, comment
 from .models import ExtractedTable, Indicator
@@ -404,7 +404,3 @@ def review(tables: list[tuple[str, ExtractedTable]], config: ReviewConfig | None
             rule(c)
     batch(contexts)
     return _apply_precedence([f for c in contexts for f in c.out])
-
-
-def iter_rule_ids() -> Iterator[str]:
-    yield from RULES

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .check import Checked, Verification, conclude, table_ref, verify
+from .check import Checked, Grounding, Verification, conclude, table_ref, verify
 from .findings import Finding, ReviewConfig
-from .check import Grounding
 from .fileio import OutputNames, write_atomic
 from .ingest import InputError, sha256_of
 from .models import ExtractedTable
