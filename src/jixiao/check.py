@@ -39,11 +39,14 @@ class Grounding(BaseModel):
 
 _LABELS = {"title": "表名", "project_name": "项目名称", "competent_department": "主管部门", "implementing_unit": "实施单位",
            "project_attribute": "项目属性", "project_period": "项目期"}
+_FUNDS = {"total": "年度资金总额", "fiscal": "财政拨款", "other": "其他资金"}
 
 
 def _label(key: str, table: TableData) -> str:
     if key in _LABELS:
         return _LABELS[key]
+    if m := re.match(r"funds\.(total|fiscal|other)_(all_levels|own_level)", key):
+        return _FUNDS[m.group(1)] + ("（含本级和市县）" if m.group(2) == "all_levels" else "（含本级）")
     if m := re.match(r"(overall|annual)_goals\[(\d+)\]", key):
         return ("总体目标" if m.group(1) == "overall" else "年度目标") + f"{int(m.group(2)) + 1}"
     if m := re.match(r"indicators\[(\d+)\]\.(name|value_text)", key):
@@ -69,11 +72,15 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
            second: TableData | None = None) -> Verification:
     """Cross-verify one table against its source chunk (and a second extraction, if any)."""
     v = Verification()
+    # values read by OCR: (least sure character, page, box, line) for each field
+    unsure = {k: (e.confidence, e.page, e.bbox, e.line) for k, e in table.evidence.items() if e.confidence is not None}
     if chunk is not None:
         src = source_text(chunk)
         for key, text in strings(table):
             status, start, end = locate(src, text, config.fuzzy_threshold)
-            page, bbox, line = where(src, start, end) if end > start else (None, None, None)
+            page, bbox, line, conf = where(src, start, end) if end > start else (None, None, None, None)
+            if conf is not None:  # the value's own characters, more precise than its cell's
+                unsure[key] = (conf, page, bbox, line)
             seen = src.text[start:end] if status == "fuzzy" else None
             if status != "exact":  # exact ones are in the table's evidence already: keep what needs a look
                 v.groundings.append(Grounding(field=key, text=text, status=status, source_text=seen,
@@ -91,6 +98,13 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
         expected = _filled_count(chunk)
         if expected is not None and expected != len(table.indicators):
             v.findings.append(_finding("COUNT-01", table, ref, None, [], extracted=len(table.indicators), source=expected))
+    for key, (conf, page, bbox, line) in unsure.items():
+        if conf < config.ocr_min_confidence:
+            text = _value_at(table, key)
+            indicator = table.indicators[int(re.match(r"indicators\[(\d+)\]", key).group(1))].name \
+                if key.startswith("indicators[") else None
+            v.findings.append(_finding("OCR-01", table, ref, indicator, [Source(text=text, page=page, bbox=bbox, line=line)],
+                                       field=_label(key, table), text=text, confidence=f"{conf:.0%}"))
     if second is table:  # the rules backend: its own second opinion, nothing to compare twice
         second, reference = None, {i.name: i for i in table.indicators}
     else:
@@ -113,6 +127,16 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
         for path, mine, theirs in diff_tables(second, table):
             v.findings.append(_finding("DIFF-01", table, ref, None, [], field=path, rules=theirs, model=mine))
     return v
+
+
+def _value_at(table: TableData, key: str) -> str:
+    """The extracted value at an evidence key such as 'funds.total_own_level' or 'indicators[2].name'."""
+    value = table
+    for part in re.findall(r"[a-z_]+|\[\d+\]", key):
+        value = value[int(part[1:-1])] if part.startswith("[") else getattr(value, part, None)
+        if value is None:
+            return ""
+    return str(value)
 
 
 def _triple(t: tuple) -> str:

@@ -15,7 +15,7 @@ from . import __version__
 from . import config as settings
 from .check import check
 from .fileio import OutputNames, write_atomic
-from .ingest import TEXT_SUFFIXES, InputError, sha256_of
+from .ingest import IMAGE_SUFFIXES, TEXT_SUFFIXES, InputError, ReadOptions, sha256_of
 from .models import SCHEMAS, ExtractedTable, schema_text
 from .pipeline import BACKENDS, extract_with_chunks
 from .report import write_reports
@@ -31,6 +31,17 @@ app = typer.Typer(
 class Format(str, Enum):
     json = "json"
     jsonl = "jsonl"
+
+
+class OcrMode(str, Enum):
+    auto = "auto"
+    force = "force"
+    off = "off"
+
+
+class OcrEngine(str, Enum):
+    rapidocr = "rapidocr"
+    tesseract = "tesseract"
 
 
 class FailOn(str, Enum):
@@ -66,6 +77,15 @@ Config = Annotated[Path | None, typer.Option(help="TOML file with [llm] and [rev
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")]
 FailOnOpt = Annotated[FailOn, typer.Option(help="Exit 1 when any finding is this severe (error: 错误; warning: 错误 or 警告).")]
 Images = Annotated[bool, typer.Option(help="Page crops in review.html.")]
+Password = Annotated[str | None, typer.Option(help="Password for encrypted PDFs.")]
+OcrOpt = Annotated[OcrMode, typer.Option("--ocr", help="auto: OCR images and pages without a usable text layer; "
+                                                    "force: OCR every page; off: never.")]
+OcrEngineOpt = Annotated[OcrEngine, typer.Option("--ocr-engine", help="rapidocr (bundled models) or tesseract "
+                                                                     "(needs tesseract-ocr and tesseract-ocr-chi-sim).")]
+
+
+def _read(password: str | None, ocr: OcrMode, engine: OcrEngine) -> ReadOptions:
+    return ReadOptions(password=password, ocr=ocr.value, ocr_engine=engine.value)
 
 
 def _fail(message: str, code: int = 2):
@@ -101,7 +121,7 @@ def _config(path: Path | None) -> dict:
 
 
 def _inputs(paths: list[Path]) -> list[Path]:
-    """Files named, the PDFs and text files inside folders named (sorted, recursive), and the
+    """Files named, the PDFs, images and text files inside folders named (sorted, recursive), and the
     files matching glob patterns the shell did not expand (quoted, or on Windows)."""
     import glob
 
@@ -111,11 +131,11 @@ def _inputs(paths: list[Path]) -> list[Path]:
             out.extend(Path(m) for m in sorted(glob.glob(str(p), recursive=True)) if Path(m).is_file())
         elif p.is_dir():
             out.extend(sorted(f for f in p.rglob("*") if f.is_file()
-                              and f.suffix.lower() in {".pdf"} | TEXT_SUFFIXES))
+                              and f.suffix.lower() in {".pdf"} | TEXT_SUFFIXES | IMAGE_SUFFIXES))
         else:
             out.append(p)
     if not out:
-        _fail("no PDF or text files found in the paths given")
+        _fail("no PDF, image or text files found in the paths given")
     return out
 
 
@@ -152,8 +172,8 @@ class _Reader:
     Tables read before a failure in the middle of a file are kept.
     """
 
-    def __init__(self, backend: str, llm, debug: bool, password: str | None = None):
-        self.backend, self.llm, self.debug, self.password = backend, llm, debug, password
+    def __init__(self, backend: str, llm, debug: bool, read: ReadOptions):
+        self.backend, self.llm, self.debug, self.read = backend, llm, debug, read
         self.failed = 0
         self.tables: list[ExtractedTable] = []
 
@@ -161,7 +181,7 @@ class _Reader:
         for path in files:
             pairs = []
             try:
-                for pair in extract_with_chunks(path, self.backend, self.llm, password=self.password):
+                for pair in extract_with_chunks(path, self.backend, self.llm, self.read):
                     pairs.append(pair)
             except Exception as e:  # one broken input must not stop the batch
                 reason = str(e) if isinstance(e, InputError) else f"unexpected {type(e).__name__}: {e}"
@@ -190,7 +210,7 @@ def extract(
     fmt: Annotated[Format, typer.Option("--format", help="json: a list per input; jsonl: one table per line.")] = Format.json,
     backend: Backend = "rules", model: Model = None, base_url: BaseUrl = None, structured_mode: Mode = None,
     workers: Workers = None, rpm: Rpm = None, no_cache: NoCache = False, config: Config = None, debug: Debug = False,
-    password: Annotated[str | None, typer.Option(help="Password for encrypted PDFs.")] = None,
+    password: Password = None, ocr: OcrOpt = OcrMode.auto, ocr_engine: OcrEngineOpt = OcrEngine.rapidocr,
 ) -> None:
     """Extract every performance-target table of each input into the output contract."""
     data = _config(config)
@@ -199,7 +219,7 @@ def extract(
     files = _inputs(paths)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-    reader, names, everything = _Reader(backend, llm, debug, password), OutputNames(), []
+    reader, names, everything = _Reader(backend, llm, debug, _read(password, ocr, ocr_engine)), OutputNames(), []
     for path, pairs in reader(files):
         tables = [t.model_dump(mode="json") for _c, t in pairs]
         if output is None:
@@ -241,7 +261,7 @@ def run(
     workers: Workers = None, rpm: Rpm = None, no_cache: NoCache = False, config: Config = None,
     fail_on: FailOnOpt = FailOn.never, images: Images = True,
     force: Annotated[bool, typer.Option("--force", help="Redo every file, also those a killed run finished.")] = False,
-    password: Annotated[str | None, typer.Option(help="Password for encrypted PDFs.")] = None,
+    password: Password = None, ocr: OcrOpt = OcrMode.auto, ocr_engine: OcrEngineOpt = OcrEngine.rapidocr,
     debug: Debug = False,
 ) -> None:
     """Extract, check and report: one JSON per input plus findings.json, review.md/.xlsx/.html.
@@ -261,7 +281,7 @@ def run(
                             workers=workers, rpm=rpm, use_cache=False if no_cache else None)
     files = _inputs(paths)
     with BatchProgress(len(files)) as progress:
-        outcomes, checked = run_batch(files, output, backend, llm, review_cfg, force=force, password=password,
+        outcomes, checked = run_batch(files, output, backend, llm, review_cfg, force=force, read=_read(password, ocr, ocr_engine),
                                       on_file=progress.file_done, debug=debug)
     for o in outcomes:
         if o.error:

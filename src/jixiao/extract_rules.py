@@ -175,9 +175,11 @@ def _evidence(cell: Cell | None) -> Evidence | None:
         return None
     ln: Line = cell.lines[0]
     box = cell.page_bbox if cell.page_bbox is not None else ln.bbox
+    confs = [x.conf for x in cell.lines if x.conf is not None]
     # built by this code from PyMuPDF's floats: no validation needed (this runs per value)
     return Evidence.model_construct(page=ln.page, bbox=(round(box[0], 2), round(box[1], 2), round(box[2], 2),
-                                                        round(box[3], 2)) if box else None, line=ln.lineno)
+                                                        round(box[3], 2)) if box else None, line=ln.lineno,
+                                    confidence=min(confs) if confs else None)
 
 
 def _merge_fragments(rows: list[Row]) -> list[Row]:

@@ -81,6 +81,7 @@ RULES: dict[str, Rule] = {
     "COUNT-01": Rule("数据核对", "错误", "提取结果与原件核对", True),
     "PARSE-01": Rule("数据核对", "警告", "提取结果与原件核对", False),
     "DIFF-01": Rule("数据核对", "警告", "两种提取方式互相核对", False),
+    "OCR-01": Rule("数据核对", "警告", "扫描件识别结果与原件核对", False),
 }
 
 # §4.3: a rule that fires suppresses another on the same indicator (or table)
@@ -125,6 +126,7 @@ class ReviewConfig(BaseModel):
     grade_error_for_poor: int = 3  # suggested grade 差 from this many 错误
     grade_warnings_for_fair: int = 3  # 中 from this many 警告 (or any 错误)
     max_crops: int = 400  # page images in review.html: enough for a reviewer, bounded for big runs
+    ocr_min_confidence: float = 0.9  # OCR-01: values read with a less sure character are flagged
 
 
 
@@ -142,6 +144,8 @@ def comment(rule: str, **context) -> str:
 
 def suggested_grade(findings: list[Finding], config: ReviewConfig) -> str:
     """优/良/中/差 from the severities: a suggestion for the reviewer, never a verdict."""
+    # an unsure OCR reading says nothing about the table itself: it does not lower the grade
+    findings = [f for f in findings if not f.rule.startswith("OCR-")]
     errors = sum(f.severity == "错误" for f in findings)
     warnings = sum(f.severity == "警告" for f in findings)
     if errors >= config.grade_error_for_poor:

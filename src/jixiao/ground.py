@@ -13,6 +13,7 @@ from difflib import SequenceMatcher
 from typing import Literal
 
 from .chunk import Chunk
+from .ingest import NEUTRAL
 from .models import Evidence, TableData
 
 Status = Literal["exact", "fuzzy", "not_found"]
@@ -22,6 +23,7 @@ Status = Literal["exact", "fuzzy", "not_found"]
 class Located:
     text: str  # folded
     owners: list[int]  # for each character, the index of the line it came from
+    confs: list[float | None]  # for each character, its OCR probability (None: not OCR'd, or neutral)
     lines: list  # (text, page, bbox, lineno)
 
 
@@ -32,6 +34,7 @@ def _fold_chars(s: str) -> str:
 def source_text(chunk: Chunk) -> Located:
     text: list[str] = []
     owners: list[int] = []
+    confs: list[float | None] = []
     lines = []
     for row in chunk.rows:
         for cell in row.cells:
@@ -42,20 +45,36 @@ def source_text(chunk: Chunk) -> Located:
                 lines.append((ln.text.strip(), ln.page, ln.bbox, ln.lineno))
                 text.append(folded)
                 owners.extend([len(lines) - 1] * len(folded))
-    return Located("".join(text), owners, lines)
+                confs.extend(_char_confs(ln) if ln.char_confs else [None] * len(folded))
+    return Located("".join(text), owners, confs, lines)
 
 
-def where(src: Located, start: int, end: int) -> tuple[int | None, tuple | None, int | None]:
+def _char_confs(ln) -> list[float | None]:
+    # fold character by character, so each folded character keeps the probability of its origin
+    out: list[float | None] = []
+    for ch, p in zip(ln.text, ln.char_confs):
+        out.extend([None if ch in NEUTRAL else p] * len(_fold_chars(ch)))
+    return out
+
+
+def confidence(src: Located, start: int, end: int) -> float | None:
+    """The least sure OCR probability among the source characters start:end (None: not OCR'd)."""
+    got = [c for c in src.confs[start:end] if c is not None]
+    return min(got) if got else None
+
+
+def where(src: Located, start: int, end: int) -> tuple[int | None, tuple | None, int | None, float | None]:
+    """Page, box, text line and OCR confidence of the source characters start:end."""
     idx = sorted(set(src.owners[start:end]))
     if not idx:
-        return None, None, None
+        return None, None, None, None
     first = src.lines[idx[0]]
     boxes = [src.lines[i][2] for i in idx if src.lines[i][2] is not None and src.lines[i][1] == first[1]]
     bbox = None
     if boxes:
         bbox = (round(min(b[0] for b in boxes), 2), round(min(b[1] for b in boxes), 2),
                 round(max(b[2] for b in boxes), 2), round(max(b[3] for b in boxes), 2))
-    return first[1], bbox, first[3]
+    return first[1], bbox, first[3], confidence(src, start, end)
 
 
 def locate(src: Located, text: str, threshold: float) -> tuple[Status, int, int]:
@@ -102,6 +121,6 @@ def evidence_for(table: TableData, chunk: Chunk, threshold: float = 0.75) -> dic
     for key, text in strings(table):
         status, start, end = locate(src, text, threshold)
         if status != "not_found" and end > start:
-            page, bbox, line = where(src, start, end)
-            out[key] = Evidence.model_construct(page=page, bbox=bbox, line=line)
+            page, bbox, line, conf = where(src, start, end)
+            out[key] = Evidence.model_construct(page=page, bbox=bbox, line=line, confidence=conf)
     return out

@@ -1,8 +1,10 @@
-"""Ingest: a PDF or a text export in, rows of cells out, one page at a time.
+"""Ingest: a PDF, a scan or photo, or a text export in, rows of cells out, one page at a time.
 
-Every cell keeps the lines it was made of, and every line its page and box (PDF) or line number
-(text), so later stages can cite where any value was read.  Pages are yielded one by one and
-nothing of a finished page is kept, so memory does not grow with the document.
+Every cell keeps the lines it was made of, and every line its page and box (PDF, image) or line
+number (text), so later stages can cite where any value was read.  A page without a usable text
+layer, and every image file, is read by OCR (ocr.py) into the same lines and ruled cells as a
+text page.  Pages are yielded one by one and nothing of a finished page is kept, so memory does
+not grow with the document.
 """
 
 from __future__ import annotations
@@ -19,13 +21,27 @@ import pymupdf
 from .grid import Box, Rulings
 
 # Text extraction flags: the dict defaults without images (their pixels would be copied into
-# Python for nothing), with vectors, so the rulings come from the same pass over the page.  OCR never runs here: no OCR text page is ever requested (see the OCR issue).
+# Python for nothing), with vectors, so the rulings come from the same pass over the page.  MuPDF's
+# own OCR never runs: OCR is only ever asked for explicitly, below.
 _TEXT_FLAGS = (pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_IMAGES) | pymupdf.TEXT_COLLECT_VECTORS
 TEXT_SUFFIXES = {".txt", ".text", ".csv", ".tsv", ".md"}
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+_IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
+MAX_IMAGE_PIXELS = 100_000_000  # a decompression bomb is refused before it is decoded
+_MAX_RENDER_SIDE = 3508  # px: A4 at 300 dpi; larger scans are read scaled down
 
 
 class InputError(Exception):
     """A file that cannot be read; the message is one line meant for the user."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadOptions:
+    """How files are opened: a password for encrypted PDFs, and when and how pages are OCR'd."""
+
+    password: str | None = None
+    ocr: str = "auto"  # auto: pages without a usable text layer, and images; force: every page; off: never
+    ocr_engine: str = "rapidocr"
 
 
 @dataclass(slots=True)
@@ -34,6 +50,8 @@ class Line:
     page: int | None  # 1-based; None for text files
     bbox: Box | None  # unrotated page coordinates, points
     lineno: int | None  # 1-based line of a text file
+    conf: float | None = None  # OCR: the least sure probability among its content characters
+    char_confs: tuple[float, ...] | None = None  # OCR: each character's probability
 
 
 @dataclass(slots=True)
@@ -67,8 +85,9 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_pages(path: Path, password: str | None = None) -> Iterator[list[Row]]:
-    """Rows of each page of a PDF or text file, in page order."""
+def read_pages(path: Path, options: ReadOptions | None = None) -> Iterator[list[Row]]:
+    """Rows of each page of a PDF, image or text file, in page order."""
+    options = options or ReadOptions()
     if not path.exists():
         raise InputError("no such file")
     if path.is_dir():
@@ -78,20 +97,26 @@ def read_pages(path: Path, password: str | None = None) -> Iterator[list[Row]]:
     if not head:
         raise InputError("empty file (0 bytes)")
     if b"%PDF-" in head:
-        yield from _pdf_pages(path, password)
+        yield from _pdf_pages(path, options)
     elif path.suffix.lower() == ".pdf":
         raise InputError("not a PDF (no %PDF header): the file is damaged or of another type")
+    elif head.startswith(_IMAGE_MAGIC):
+        yield from _image_pages(path, options)
+    elif path.suffix.lower() in IMAGE_SUFFIXES:
+        raise InputError(f"not a {path.suffix.lower()[1:].upper()} image: the file is damaged or of another type")
     elif path.suffix.lower() in TEXT_SUFFIXES or _looks_like_text(head):
         yield from _text_pages(path)
     else:
-        raise InputError(f"unsupported file type {path.suffix or '(no suffix)'}: give a PDF or a text export")
+        raise InputError(f"unsupported file type {path.suffix or '(no suffix)'}: "
+                         "give a PDF, a PNG/JPEG/TIFF image or a text export")
 
 
 # ---------------------------------------------------------------------------------------------
 # PDF
 
 
-def _pdf_pages(path: Path, password: str | None = None) -> Iterator[list[Row]]:
+def _pdf_pages(path: Path, options: ReadOptions) -> Iterator[list[Row]]:
+    password = options.password
     try:
         doc = pymupdf.open(path, filetype="pdf")
         doc.page_count  # MuPDF only notices some damage when it counts pages
@@ -106,10 +131,13 @@ def _pdf_pages(path: Path, password: str | None = None) -> Iterator[list[Row]]:
         if doc.page_count == 0:
             raise InputError("PDF has no pages")
         for number in range(doc.page_count):
+            page = doc[number]
             try:
-                rows = page_rows(doc[number])
+                rows = page_rows(page) if options.ocr != "force" else []
             except Exception as e:  # a damaged page object or content stream
                 raise InputError(f"damaged PDF, page {number + 1} cannot be read: {e}") from None
+            if options.ocr == "force" or (options.ocr == "auto" and _needs_ocr(page, rows)):
+                rows = ocr_rows(page, options.ocr_engine)
             if number % 32 == 31:
                 # MuPDF keeps fonts and images of pages already read in its store; emptying it now
                 # and then keeps memory flat on documents of thousands of pages (and costs nothing:
@@ -148,7 +176,15 @@ def page_rows(page: pymupdf.Page) -> list[Row]:
         upright.append(to_upright(line.bbox) if turn else line.bbox)
     if turn:
         vectors = [dict(v, bbox=to_upright(v["bbox"])) for v in vectors]
-    rulings = Rulings(vectors)
+    return layout(lines, upright, Rulings(vectors), to_page)
+
+
+def layout(lines: list[Line], upright: list[Box], rulings: Rulings, to_page=None) -> list[Row]:
+    """Rows of cells from a page's lines (each with its box in reading direction) and rulings.
+
+    A line inside a ruled cell joins the other lines of that cell; a line outside any is a cell of
+    its own.  `to_page` maps an upright box back to page coordinates, for citing (None: same).
+    """
     by_cell: dict[Box, list[tuple[Line, Box]]] = {}
     loose: list[Cell] = []
     for line, box in zip(lines, upright):
@@ -159,7 +195,7 @@ def page_rows(page: pymupdf.Page) -> list[Row]:
             by_cell.setdefault(cell, []).append((line, box))
     cells = []
     for box, members in by_cell.items():
-        page_box = to_page(box) if turn else box
+        page_box = to_page(box) if to_page else box
         if len(members) == 1:
             cells.append(Cell(members[0][0].text.strip(), [members[0][0]], box, page_box))
         else:
@@ -209,6 +245,119 @@ def _rows(cells: list[Cell], ruled: bool) -> list[Row]:
     for r in rows:
         r.cells.sort(key=lambda c: c.bbox[0])
     return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Scans and photos: OCR into the same lines and cells
+
+# What a Chinese table's text layer is made of; anything else in quantity (U+FFFD, private-use
+# glyph codes, Latin-1 mojibake of GBK bytes, control characters) means a broken font mapping.
+_READABLE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\u2000-\u206f"
+                       r"\u2100-\u22ff\u2460-\u24ff\u0020-\u007e\u00b0\u00b1\u00d7\u00f7]")
+
+
+def text_usable(text: str) -> bool:
+    """Whether a page's text layer can be read as it is (else the page needs OCR)."""
+    chars = "".join(text.split())
+    if len(chars) < 8:
+        return False
+    good = len(_READABLE.findall(chars))
+    return good >= 0.8 * len(chars)
+
+
+# A misread colon, comma or bracket changes nothing that is extracted (fold() evens them out),
+# and OCR is least sure of exactly these, so they do not count towards a line's confidence.
+NEUTRAL = set(":：,，.。;；、()（）[]【】\"'“”‘’ ")
+
+
+def content_confidence(text: str, confs: tuple[float, ...] | None) -> float | None:
+    if not confs:
+        return None
+    kept = [c for ch, c in zip(text, confs) if ch not in NEUTRAL]
+    return min(kept) if kept else None
+
+
+def _needs_ocr(page: pymupdf.Page, rows: list[Row]) -> bool:
+    text = "".join(c.text for r in rows for c in r.cells)
+    images = page.get_image_info()
+    if text_usable(text):
+        # a scan with a few typed words on it (a stamp, a page number) is still a scan
+        area = abs(page.rect)
+        covered = sum(abs(pymupdf.Rect(i["bbox"]) & page.rect) for i in images)
+        return len(text) < 30 and area > 0 and covered >= 0.4 * area
+    # nothing readable: worth OCR when something is drawn (an image, or text drawn as outlines)
+    return bool(images) or len(page.get_cdrawings()) > 50
+
+
+def ocr_rows(page: pymupdf.Page, engine: str = "rapidocr") -> list[Row]:
+    """The rows of a page read by OCR, with boxes in the page's unrotated coordinates."""
+    import numpy as np
+
+    from . import ocr, scan
+    from .grid import Rulings
+
+    number = page.number + 1
+    infos = page.get_image_info()
+    for info in infos:
+        if info["width"] * info["height"] > MAX_IMAGE_PIXELS:
+            raise InputError(f"page {number}: an image of {info['width']}x{info['height']} pixels is over the "
+                             f"{MAX_IMAGE_PIXELS // 1_000_000}-megapixel limit (a decompression bomb?)")
+    # the page's own image resolution when it is a scan (no resampling), else 200 dpi
+    zoom = 200 / 72
+    if infos:
+        big = max(infos, key=lambda i: abs(pymupdf.Rect(i["bbox"])))
+        width = pymupdf.Rect(big["bbox"]).width
+        if width > 0:
+            zoom = big["width"] / width
+    zoom = min(zoom, _MAX_RENDER_SIDE / max(page.rect.width, page.rect.height, 1))
+    try:
+        pix = page.get_pixmap(matrix=pymupdf.Matrix(zoom, zoom), colorspace=pymupdf.csRGB, alpha=False)
+    except Exception as e:
+        raise InputError(f"page {number}: the page image cannot be decoded: {e}") from None
+    img = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3)[:, :, ::-1]
+    del pix
+    try:
+        read = ocr.read_image(np.ascontiguousarray(img), engine)
+    except ocr.OcrUnavailable as e:
+        raise InputError(f"page {number} needs OCR: {e}") from None
+    unrotate = page.derotation_matrix
+    back = read.to_original
+
+    def to_page(box: Box) -> Box:
+        # a box of the upright working image (in points) -> unrotated page coordinates
+        x0, y0, x1, y1 = (v * zoom for v in box)
+        pts = scan.map_points(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]), back) / zoom
+        r = pymupdf.Rect(pts[:, 0].min(), pts[:, 1].min(), pts[:, 0].max(), pts[:, 1].max()) * unrotate
+        return (round(r.x0, 2), round(r.y0, 2), round(r.x1, 2), round(r.y1, 2))
+
+    lines: list[Line] = []
+    upright: list[Box] = []
+    for w in read.words:
+        xs, ys = w.quad[:, 0] / zoom, w.quad[:, 1] / zoom
+        box = (float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()))
+        lines.append(Line(w.text, number, to_page(box), None, content_confidence(w.text, w.confs), w.confs))
+        # the detector pads each box beyond its ink; looking a cell up by the padded box could
+        # reach across the ruling next to it, so the layout uses the box's core
+        dx, dy = min((box[2] - box[0]) * 0.2, (box[3] - box[1]) * 0.3), (box[3] - box[1]) * 0.2
+        upright.append((box[0] + dx, box[1] + dy, box[2] - dx, box[3] - dy))
+    vectors = [dict(isrect=True, bbox=(x0 / zoom, y0 / zoom - 0.3, x1 / zoom, y1 / zoom + 0.3)) for x0, y0, x1, y1 in read.h_rules]
+    vectors += [dict(isrect=True, bbox=(x0 / zoom - 0.3, y0 / zoom, x1 / zoom + 0.3, y1 / zoom)) for x0, y0, x1, y1 in read.v_rules]
+    return layout(lines, upright, Rulings(vectors), to_page)
+
+
+def _image_pages(path: Path, options: ReadOptions) -> Iterator[list[Row]]:
+    if options.ocr == "off":
+        raise InputError("an image can only be read by OCR, and OCR is off (--ocr off)")
+    try:
+        doc = pymupdf.open(path)
+        count = doc.page_count
+    except Exception as e:
+        raise InputError(f"damaged image, cannot be opened: {e}") from None
+    with doc:
+        if count == 0:
+            raise InputError("image has no frames")
+        for number in range(count):
+            yield ocr_rows(doc[number], options.ocr_engine)
 
 
 # ---------------------------------------------------------------------------------------------

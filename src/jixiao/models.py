@@ -68,12 +68,16 @@ class TableData(Strict):
 
 
 class Evidence(Strict):
-    """Where a value was read: 1-based page (null for text files), box in unrotated page points,
-    and the 1-based line of a text file."""
+    """Where a value was read: 1-based page (null for text files), box in unrotated page points
+    (for an image file, the points of the image page PyMuPDF opens), and the 1-based line of a
+    text file."""
 
     page: int | None
     bbox: tuple[float, float, float, float] | None
     line: int | None
+    confidence: float | None = Field(default=None, description=(
+        "OCR only: the probability of the least sure character of the text the value was read from; "
+        "null for a text layer, a text file, or an engine that gives none"))
 
 
 class Provenance(Strict):

@@ -10,7 +10,7 @@ from .chunk import Chunk, chunk_rows
 from .diff import diff_tables
 from .extract_llm import LLMExtractor, Outcome
 from .ground import evidence_for
-from .ingest import read_pages, sha256_of
+from .ingest import ReadOptions, read_pages, sha256_of
 from .llm_store import public_url
 from .models import ExtractedTable, FieldDiff, LLMInfo, Provenance
 
@@ -28,7 +28,7 @@ def extract_file(path: Path, backend: str = "rules", llm: LLMExtractor | None = 
 
 
 def extract_with_chunks(path: Path, backend: str = "rules", llm: LLMExtractor | None = None,
-                        password: str | None = None) -> Iterator[tuple[Chunk, ExtractedTable]]:
+                        read: ReadOptions | None = None) -> Iterator[tuple[Chunk, ExtractedTable]]:
     """Each table with the chunk it was read from (the checker grounds values in it).
 
     With the model backend, the rules extractor reads every chunk too: it is the second opinion
@@ -43,7 +43,7 @@ def extract_with_chunks(path: Path, backend: str = "rules", llm: LLMExtractor | 
         return Provenance(source_file=str(path), sha256=digest, pages=pages, table_index=on_page[first],
                           backend=used, tool_version=__version__)
 
-    chunks = chunk_rows(read_pages(path, password))
+    chunks = chunk_rows(read_pages(path, read))
     if backend == "llm":
         if llm is None:
             raise ValueError("the llm backend needs an LLMExtractor")

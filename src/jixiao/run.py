@@ -21,7 +21,7 @@ from . import __version__
 from .check import Checked, Grounding, Verification, conclude, table_ref, verify
 from .findings import Finding, ReviewConfig
 from .fileio import OutputNames, write_atomic
-from .ingest import InputError, sha256_of
+from .ingest import InputError, ReadOptions, sha256_of
 from .models import ExtractedTable
 from .pipeline import extract_with_chunks
 
@@ -69,9 +69,10 @@ class Manifest:
         self.db.close()
 
 
-def settings_key(backend: str, llm, password: str | None) -> str:
+def settings_key(backend: str, llm, read: ReadOptions) -> str:
     """What makes an extraction of the same file differ: redo the file when any of it changes."""
-    parts = {"backend": backend, "version": __version__, "password": bool(password)}
+    parts = {"backend": backend, "version": __version__, "password": bool(read.password), "ocr": read.ocr,
+             "ocr_engine": read.ocr_engine}
     if llm is not None:
         s = llm.s
         parts.update(model=s.model, base_url=llm.base_url, mode=s.structured_mode, prompt=llm.prompt_hash,
@@ -80,16 +81,17 @@ def settings_key(backend: str, llm, password: str | None) -> str:
 
 
 def run_batch(files: list[Path], out: Path, backend: str, llm, config: ReviewConfig, *, force: bool = False,
-              password: str | None = None, on_file: Callable[[FileOutcome], None] | None = None,
+              read: ReadOptions | None = None, on_file: Callable[[FileOutcome], None] | None = None,
               debug: bool = False) -> tuple[list[FileOutcome], list[Checked]]:
     out.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(out)
-    settings = settings_key(backend, llm, password)
+    read = read or ReadOptions()
+    settings = settings_key(backend, llm, read)
     names = OutputNames()
     outcomes: list[FileOutcome] = []
     try:
         for path in files:
-            outcome = _one_file(path, out, backend, llm, config, manifest, settings, names, force, password, debug)
+            outcome = _one_file(path, out, backend, llm, config, manifest, settings, names, force, read, debug)
             outcomes.append(outcome)
             if on_file:
                 on_file(outcome)
@@ -100,7 +102,7 @@ def run_batch(files: list[Path], out: Path, backend: str, llm, config: ReviewCon
 
 
 def _one_file(path: Path, out: Path, backend: str, llm, config: ReviewConfig, manifest: Manifest, settings: str,
-              names: OutputNames, force: bool, password: str | None, debug: bool) -> FileOutcome:
+              names: OutputNames, force: bool, read: ReadOptions, debug: bool) -> FileOutcome:
     outcome = FileOutcome(path)
     try:
         sha = sha256_of(path)
@@ -114,7 +116,7 @@ def _one_file(path: Path, out: Path, backend: str, llm, config: ReviewConfig, ma
     if done is not None and (done[2] == "failed" or (out / done[0]).is_file()):
         return _resume(outcome, out, done)
     try:
-        for chunk, table in extract_with_chunks(path, backend, llm, password=password):
+        for chunk, table in extract_with_chunks(path, backend, llm, read):
             ref = table_ref(table, len(outcome.tables))
             second = _rules_reading(chunk) if table.provenance.backend == "llm" else table
             outcome.verifications.append(verify(table, ref, chunk, config, second))
