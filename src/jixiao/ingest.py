@@ -71,6 +71,7 @@ class Row:
     cells: list[Cell]
     page: int | None = None
     ruled: bool = False  # cells come from a ruled grid, so their boxes are column positions
+    ocr: str | None = None  # the OCR engine that read the row from a page image, if one did
 
     @property
     def text(self) -> str:
@@ -342,7 +343,10 @@ def ocr_rows(page: pymupdf.Page, engine: str = "rapidocr") -> list[Row]:
         upright.append((box[0] + dx, box[1] + dy, box[2] - dx, box[3] - dy))
     vectors = [dict(isrect=True, bbox=(x0 / zoom, y0 / zoom - 0.3, x1 / zoom, y1 / zoom + 0.3)) for x0, y0, x1, y1 in read.h_rules]
     vectors += [dict(isrect=True, bbox=(x0 / zoom - 0.3, y0 / zoom, x1 / zoom + 0.3, y1 / zoom)) for x0, y0, x1, y1 in read.v_rules]
-    return layout(lines, upright, Rulings(vectors), to_page)
+    rows = layout(lines, upright, Rulings(vectors), to_page)
+    for r in rows:
+        r.ocr = engine
+    return rows
 
 
 def _image_pages(path: Path, options: ReadOptions) -> Iterator[list[Row]]:

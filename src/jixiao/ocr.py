@@ -87,7 +87,7 @@ class RapidEngine:
         from rapidocr.ch_ppocr_rec import TextRecInput
         from rapidocr.utils.process_img import get_rotate_crop_image
 
-        self._rec_input, self._crop = TextRecInput, get_rotate_crop_image
+        self._rec_input, self.crop = TextRecInput, get_rotate_crop_image
         self._lock = threading.Lock()  # one page at a time: a page already uses every core
 
     def detect(self, img: np.ndarray) -> list[np.ndarray]:
@@ -104,7 +104,7 @@ class RapidEngine:
         wide = sorted((q for q in quads if _width(q) >= 2.5 * _height(q)), key=lambda q: -_width(q))[:15]
         if not wide:
             return False
-        crops = [self._crop(img, q.copy()) for q in wide]
+        crops = [self.crop(img, q.copy()) for q in wide]
         with self._lock:
             res = self._ocr._load_cls_model()(crops).cls_res
         flipped = sum(s for label, s in res if "180" in label)
@@ -113,7 +113,7 @@ class RapidEngine:
     def recognize(self, img: np.ndarray, quads: list[np.ndarray]) -> list[Word]:
         if not quads:
             return []
-        crops = [self._crop(img, q.copy()) for q in quads]
+        crops = [self.crop(img, q.copy()) for q in quads]
         rec = self._ocr._load_rec_model()
         n = min(self._threads, len(crops))
 
@@ -161,7 +161,8 @@ def rapid() -> RapidEngine:
 # ---------------------------------------------------------------------------------------------
 # Tesseract (through MuPDF)
 
-_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=[\u3000-\u9fff\uff00-\uffef])")
+# Tesseract puts spaces between Chinese characters (and between them and digits): not in the print
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+|\s+(?=[\u3000-\u9fff\uff00-\uffef])")
 
 
 def tessdata() -> str:
@@ -174,24 +175,55 @@ def tessdata() -> str:
                              "(or set TESSDATA_PREFIX)") from None
 
 
-def tesseract_words(img: np.ndarray) -> list[Word]:
-    """Tesseract's text lines of an upright page; MuPDF does not pass on Tesseract's confidences."""
+def tesseract_words(img: np.ndarray, quads: list[np.ndarray], crop) -> list[Word]:
+    """Tesseract's reading of each detected line; MuPDF does not pass on Tesseract's confidences.
+
+    Tesseract's own page layout analysis runs text across table cells, so it is given the lines
+    RapidOCR's detector found, stacked one under another on a blank sheet (one OCR call for the
+    page), and each line of its answer is matched back to the band it came from.
+    """
     import pymupdf
 
     data = tessdata()
     if not Path(data, "chi_sim.traineddata").is_file():
         raise OcrUnavailable(f"Tesseract has no Chinese model in {data}: apt-get install tesseract-ocr-chi-sim")
-    rgb = np.ascontiguousarray(img[:, :, ::-1])
+    if not quads:
+        return []
+    height = 40  # px: each line scaled to one height (Tesseract reads best at 30-40 px a line)
+    crops = []
+    for q in quads:
+        c = crop(img, q.copy())
+        if _height(q) >= 1.5 * _width(q):
+            # a column of characters (a vertical label): RapidOCR's crop lies it on its side,
+            # Tesseract wants the characters upright, side by side
+            c = np.ascontiguousarray(np.rot90(c, -1))
+            side = c.shape[1]
+            n = max(1, round(c.shape[0] / side))
+            each = c.shape[0] // n
+            c = np.hstack([c[k * each:(k + 1) * each] for k in range(n)])
+        crops.append(cv2.resize(c, (max(1, round(c.shape[1] * height / c.shape[0])), height)))
+    gap = height  # wide blank bands: Tesseract must not join two lines
+    sheet = np.full((len(crops) * (height + gap) + gap, max(c.shape[1] for c in crops) + 2 * gap, 3), 255, np.uint8)
+    for i, c in enumerate(crops):
+        y = gap + i * (height + gap)
+        sheet[y:y + height, gap:gap + c.shape[1]] = c
+    rgb = np.ascontiguousarray(sheet[:, :, ::-1])
     pix = pymupdf.Pixmap(pymupdf.csRGB, rgb.shape[1], rgb.shape[0], rgb.tobytes(), False)
     pix.set_dpi(72, 72)  # one pixel is one point on the OCR page, so its boxes are pixels
+    pieces: dict[int, list[tuple[float, str]]] = {}
     with pymupdf.open("pdf", pix.pdfocr_tobytes(language="chi_sim+eng", tessdata=data)) as doc:
-        words = []
         for block in doc[0].get_text("dict")["blocks"]:
             for ln in block.get("lines", []):
-                text = _CJK_GAP.sub("", "".join(s["text"] for s in ln["spans"])).strip()
-                if text:
-                    x0, y0, x1, y1 = ln["bbox"]
-                    words.append(Word(text, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32), None))
+                x0, y0, x1, y1 = ln["bbox"]
+                band = int(((y0 + y1) / 2 - gap / 2) // (height + gap))
+                if 0 <= band < len(quads):
+                    pieces.setdefault(band, []).append((x0, "".join(sp["text"] for sp in ln["spans"])))
+    words = []
+    for band, parts in sorted(pieces.items()):
+        # a cell border caught at the edge of a line's box comes back as | or _
+        text = _CJK_GAP.sub("", " ".join(t for _x, t in sorted(parts))).strip(" |_-—")
+        if text:
+            words.append(Word(text, quads[band], None))
     return words
 
 
@@ -222,6 +254,6 @@ def read_image(img: np.ndarray, engine: str = "rapidocr") -> OcrPage:
         r = scan.rotate90(2, work.shape[1], work.shape[0])
         work, m, turns = scan.turn(work, 2), r @ m, turns + 2
         quads = [scan.order(scan.map_points(q, r)) for q in quads]
-    words = tesseract_words(work) if engine == "tesseract" else det.recognize(work, quads)
+    words = tesseract_words(work, quads, det.crop) if engine == "tesseract" else det.recognize(work, quads)
     h_rules, v_rules = scan.rulings(cv2.cvtColor(work, cv2.COLOR_BGR2GRAY))
     return OcrPage(words, h_rules, v_rules, np.linalg.inv(m), turns % 4, skew)

@@ -54,6 +54,7 @@ def extract_with_chunks(path: Path, backend: str = "rules", llm: LLMExtractor | 
     for chunk in chunks:
         results = extract_rules.extract(chunk)
         for result in results:
+            result.notes.extend(ocr_notes(chunk))
             pages = chunk.pages
             if len(results) > 1:  # one table listing several projects: each spans its own rows
                 pages = sorted({e.page for e in result.evidence.values()} & set(pages)) or pages
@@ -61,6 +62,21 @@ def extract_with_chunks(path: Path, backend: str = "rules", llm: LLMExtractor | 
                 **dict(result.table),  # validated once already: pass the instances, no dump
                 provenance=provenance(pages, "rules"), evidence=result.evidence, notes=result.notes,
             )
+
+
+def ocr_notes(chunk: Chunk) -> list[str]:
+    """What a reader of the output must know about a table read from a page image."""
+    engines = sorted({r.ocr for r in chunk.rows if r.ocr})
+    pages = sorted({r.page for r in chunk.rows if r.ocr and r.page is not None})
+    notes = []
+    for engine in engines:
+        if engine == "tesseract":
+            notes.append(f"page(s) {', '.join(map(str, pages))} read by OCR (tesseract), which gives no confidences: "
+                         "check the values against the page")
+        else:
+            notes.append(f"page(s) {', '.join(map(str, pages))} read by OCR ({engine}): values read with low "
+                         "confidence are flagged OCR-01")
+    return notes
 
 
 def _model_tables(chunk: Chunk, outcome: Outcome, rules: list, llm: LLMExtractor, provenance) -> list[ExtractedTable]:
@@ -71,13 +87,13 @@ def _model_tables(chunk: Chunk, outcome: Outcome, rules: list, llm: LLMExtractor
     if outcome.table is None:
         # the model failed on this table: the rules reading stays available, marked as such
         return [ExtractedTable(**dict(r.table), provenance=provenance(chunk.pages, "rules"), evidence=r.evidence,
-                               notes=r.notes + ["model failed: " + "; ".join(outcome.errors[-2:])],
+                               notes=r.notes + ocr_notes(chunk) + ["model failed: " + "; ".join(outcome.errors[-2:])],
                                llm=LLMInfo(**info, status="failed", disagreements=[]))
                 for r in rules]
     diffs = []
     if len(rules) == 1:
         diffs = [FieldDiff(field=f, llm=m, rules=r) for f, m, r in diff_tables(rules[0].table, outcome.table)]
-    notes = [] if len(rules) == 1 else [f"the rules extractor read {len(rules)} projects in this table"]
+    notes = ocr_notes(chunk) + ([] if len(rules) == 1 else [f"the rules extractor read {len(rules)} projects in this table"])
     return [ExtractedTable(**dict(outcome.table), provenance=provenance(chunk.pages, "llm"),
                            evidence=evidence_for(outcome.table, chunk), notes=notes,
                            llm=LLMInfo(**info, status="ok", disagreements=diffs))]

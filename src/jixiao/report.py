@@ -108,7 +108,10 @@ def _crops(checked: list[Checked], limit: int = 400) -> dict[tuple[str, int, tup
     for src, boxes in wanted.items():
         try:
             doc = pymupdf.open(src)
-        except Exception:  # the source moved or is not a PDF: the report simply has no images
+            if not doc.is_pdf:  # an image file: boxes are in the points of this same page, as a PDF
+                with doc:
+                    doc = pymupdf.open("pdf", doc.convert_to_pdf())
+        except Exception:  # the source moved or cannot be opened: the report simply has no images
             continue
         with doc:
             for page_no, bbox in sorted(boxes):
