@@ -1,0 +1,93 @@
+"""OCR speed, memory and accuracy, per engine, on the shared scan fixtures.
+
+Each engine runs in a fresh process over seed-tables-scan.pdf (7 pages, 200 dpi) and
+seed-tables-scan-p1.png, through the whole rules pipeline (render, straighten, OCR, cells, chunk,
+extract).  Prints, per engine: model load time, seconds per page (best of --repeat passes, model
+load excluded), peak RSS, and field-F1 of each fixture against seed-gold.json.
+Targets (issue 5): default engine <= 3 s a page on 2 cores, peak RSS <= 1 GB, F1 >= 0.97.
+
+usage: python bench/ocr.py [--engines rapidocr,tesseract] [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT.parent / "shared" / "fixtures"
+
+
+def worker(engine: str, repeat: int, out_dir: str) -> None:
+    import numpy as np  # noqa: F401  (imports are not part of the load time)
+
+    from jixiao import ocr
+    from jixiao.ingest import ReadOptions
+    from jixiao.pipeline import extract_with_chunks
+
+    start = time.perf_counter()
+    ocr.rapid()  # both engines use RapidOCR's detector
+    load = time.perf_counter() - start
+    read = ReadOptions(ocr_engine=engine)
+    result = {"engine": engine, "load_s": round(load, 2), "files": {}}
+    for name in ("seed-tables-scan.pdf", "seed-tables-scan-p1.png"):
+        path = FIXTURES / name
+        best, tables = None, []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            tables = [t.model_dump(mode="json") for _c, t in extract_with_chunks(path, read=read)]
+            took = time.perf_counter() - t0
+            best = took if best is None else min(best, took)
+        pages = 7 if name.endswith(".pdf") else 1
+        pred = Path(out_dir) / f"{engine}-{name}.json"
+        pred.write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
+        result["files"][name] = {"pages": pages, "s_per_page": round(best / pages, 2), "pred": str(pred)}
+    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    print(json.dumps(result))
+
+
+def f1(pred: str, pages: int) -> str:
+    gold = json.loads((FIXTURES / "seed-gold.json").read_text(encoding="utf-8"))[:pages]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
+        json.dump(gold, f, ensure_ascii=False)
+    out = subprocess.run([sys.executable, str(FIXTURES.parent / "tools" / "score.py"), f.name, pred, "--min", "0"],
+                         capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    Path(f.name).unlink()
+    return out.split(" (")[0].replace("field-F1 ", "")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--engines", default="rapidocr,tesseract")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--out", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        worker(args.worker, args.repeat, args.out)
+        return
+    import os
+
+    print(f"{os.cpu_count()} CPU(s); fixtures: seed-tables-scan.pdf (7 pages), seed-tables-scan-p1.png")
+    print(f"{'engine':<10} {'load s':>7} {'s/page pdf':>11} {'s/page png':>11} {'peak RSS MB':>12} {'F1 pdf':>7} {'F1 png':>7}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for engine in args.engines.split(","):
+            run = subprocess.run([sys.executable, __file__, "--worker", engine, "--repeat", str(args.repeat),
+                                  "--out", tmp], capture_output=True, text=True)
+            if run.returncode != 0:
+                print(f"{engine:<10} failed: {(run.stderr.strip().splitlines() or ['?'])[-1]}")
+                continue
+            r = json.loads(run.stdout.strip().splitlines()[-1])
+            pdf, png = r["files"]["seed-tables-scan.pdf"], r["files"]["seed-tables-scan-p1.png"]
+            print(f"{engine:<10} {r['load_s']:>7} {pdf['s_per_page']:>11} {png['s_per_page']:>11} "
+                  f"{r['peak_rss_mb']:>12} {f1(pdf['pred'], 7):>7} {f1(png['pred'], 1):>7}")
+
+
+if __name__ == "__main__":
+    main()
