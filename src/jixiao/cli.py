@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import traceback
@@ -281,7 +282,8 @@ def run(
                             workers=workers, rpm=rpm, use_cache=False if no_cache else None)
     files = _inputs(paths)
     with BatchProgress(len(files)) as progress:
-        outcomes, checked = run_batch(files, output, backend, llm, review_cfg, force=force, read=_read(password, ocr, ocr_engine),
+        read = dataclasses.replace(_read(password, ocr, ocr_engine), on_ocr=progress.ocr_page)
+        outcomes, checked = run_batch(files, output, backend, llm, review_cfg, force=force, read=read,
                                       on_file=progress.file_done, debug=debug)
     for o in outcomes:
         if o.error:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +42,7 @@ class ReadOptions:
     password: str | None = None
     ocr: str = "auto"  # auto: pages without a usable text layer, and images; force: every page; off: never
     ocr_engine: str = "rapidocr"
+    on_ocr: Callable[[Path, int], None] | None = None  # told of each page OCR'd (seconds each): progress
 
 
 @dataclass(slots=True)
@@ -139,6 +140,8 @@ def _pdf_pages(path: Path, options: ReadOptions) -> Iterator[list[Row]]:
                 raise InputError(f"damaged PDF, page {number + 1} cannot be read: {e}") from None
             if options.ocr == "force" or (options.ocr == "auto" and _needs_ocr(page, rows)):
                 rows = ocr_rows(page, options.ocr_engine)
+                if options.on_ocr:
+                    options.on_ocr(path, number + 1)
             if number % 32 == 31:
                 # MuPDF keeps fonts and images of pages already read in its store; emptying it now
                 # and then keeps memory flat on documents of thousands of pages (and costs nothing:
@@ -280,12 +283,15 @@ def content_confidence(text: str, confs: tuple[float, ...] | None) -> float | No
 
 def _needs_ocr(page: pymupdf.Page, rows: list[Row]) -> bool:
     text = "".join(c.text for r in rows for c in r.cells)
+    usable = text_usable(text)
+    if usable and len(text) >= 30:
+        return False  # the common case, decided without looking at the page's images (a pass of its own)
     images = page.get_image_info()
-    if text_usable(text):
+    if usable:
         # a scan with a few typed words on it (a stamp, a page number) is still a scan
         area = abs(page.rect)
         covered = sum(abs(pymupdf.Rect(i["bbox"]) & page.rect) for i in images)
-        return len(text) < 30 and area > 0 and covered >= 0.4 * area
+        return area > 0 and covered >= 0.4 * area
     # nothing readable: worth OCR when something is drawn (an image, or text drawn as outlines)
     return bool(images) or len(page.get_cdrawings()) > 50
 
@@ -361,7 +367,10 @@ def _image_pages(path: Path, options: ReadOptions) -> Iterator[list[Row]]:
         if count == 0:
             raise InputError("image has no frames")
         for number in range(count):
-            yield ocr_rows(doc[number], options.ocr_engine)
+            rows = ocr_rows(doc[number], options.ocr_engine)
+            if options.on_ocr:
+                options.on_ocr(path, number + 1)
+            yield rows
 
 
 # ---------------------------------------------------------------------------------------------

@@ -38,6 +38,10 @@ class BatchProgress:
             status += f", {self.calls} model calls, {self.tokens} tokens"
         self.progress.update(self.task, advance=1, status=status)
 
+    def ocr_page(self, path, page: int) -> None:
+        """OCR takes seconds a page: say where a long scan has got to."""
+        self.progress.update(self.task, status=f"{self.tables} tables, {self.failed} failed; OCR {path.name} p{page}")
+
     def summary(self, outcomes, checked) -> None:
         """Per file: tables found, findings by severity, failures with their reasons."""
         by_file: dict[str, list] = {}
