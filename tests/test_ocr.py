@@ -81,6 +81,7 @@ def test_scanned_pdf_reads_like_its_text_layer(shared, tmp_path):
     checked = check([(t, c, None) for c, t in pairs])
     for c, g in zip(checked, _gold(*range(7))):
         assert _unflagged_misses(c.table, g, c.findings) == []
+        assert not any(f.rule == "OCR-02" for f in c.findings)
     for t in tables:
         assert any("read by OCR (rapidocr)" in n for n in t.notes)
         confs = [e.confidence for e in t.evidence.values()]
@@ -174,6 +175,15 @@ def test_harder_pages_read_or_flag_every_miss(shared, tmp_path, variant):
     assert f1 >= 0.97, out
     (c,) = check([(t, ch, None) for ch, t in pairs])
     assert _unflagged_misses(c.table, _gold(page)[0], c.findings) == []
+
+
+def test_a_scan_too_poor_to_read_is_said_to_be_so(shared, tmp_path):
+    """75 dpi, blurred, JPEG quality 25: the reading falls apart, and the table says so as a whole."""
+    small = cv2.resize(_clean_page(1), None, fx=0.37, fy=0.37, interpolation=cv2.INTER_AREA)
+    path = tmp_path / "poor.png"
+    cv2.imwrite(str(path), _jpeg(_paper(cv2.GaussianBlur(small, (0, 0), 0.7), np.random.default_rng(7)), 25))
+    checked = check([(t, c, None) for c, t in _read(path)])
+    assert checked and all(any(f.rule == "OCR-02" and f.severity == "错误" for f in c.findings) for c in checked)
 
 
 def test_multi_frame_tiff_is_one_page_per_frame(shared, tmp_path):

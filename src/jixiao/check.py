@@ -95,6 +95,13 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
                 v.findings.append(_finding("GROUND-02", table, ref, indicator,
                                            [Source(text=seen, page=page, bbox=bbox, line=line)],
                                            field=_label(key, table), text=text, source=seen))
+        ocr_lines = [ln.conf for r in chunk.rows if r.ocr for c in r.cells for ln in c.lines if ln.conf is not None]
+        low = sum(conf < config.ocr_min_confidence for conf in ocr_lines)
+        if ocr_lines and low >= config.ocr_poor_share * len(ocr_lines):
+            # a scan too poor to read (too low a resolution, heavy blur): no single value can be
+            # trusted, and values may be missing altogether
+            v.findings.append(_finding("OCR-02", table, ref, None, [], lines=len(ocr_lines), low=low,
+                                       confidence=f"{config.ocr_min_confidence:.0%}"))
         expected = _filled_count(chunk)
         if expected is not None and expected != len(table.indicators):
             v.findings.append(_finding("COUNT-01", table, ref, None, [], extracted=len(table.indicators), source=expected))

@@ -82,6 +82,7 @@ RULES: dict[str, Rule] = {
     "PARSE-01": Rule("数据核对", "警告", "提取结果与原件核对", False),
     "DIFF-01": Rule("数据核对", "警告", "两种提取方式互相核对", False),
     "OCR-01": Rule("数据核对", "警告", "扫描件识别结果与原件核对", False),
+    "OCR-02": Rule("数据核对", "错误", "扫描件识别结果与原件核对", True),
 }
 
 # §4.3: a rule that fires suppresses another on the same indicator (or table)
@@ -127,6 +128,7 @@ class ReviewConfig(BaseModel):
     grade_warnings_for_fair: int = 3  # 中 from this many 警告 (or any 错误)
     max_crops: int = 400  # page images in review.html: enough for a reviewer, bounded for big runs
     ocr_min_confidence: float = 0.9  # OCR-01: values read with a less sure character are flagged
+    ocr_poor_share: float = 0.2  # OCR-02: a table whose OCR'd lines are this often unsure is unreliable as a whole
 
 
 
