@@ -1,7 +1,7 @@
 """Scans, photos and image files through OCR into the same chunker, extractor and checker.
 
 The fixtures are the shared 200 dpi scans; the harder variants (quarter turns, a strong skew, blur,
-heavy JPEG loss, a phone-photo perspective) are made here from the text-layer PDF, with the
+heavy JPEG loss, a phone-photo perspective, a red seal) are made here from the text-layer PDF, with the
 degradation code of ../shared/tools/make_fixtures.py as the model, so no image is committed.
 """
 
@@ -153,6 +153,23 @@ def _jpeg(img: np.ndarray, quality: int) -> np.ndarray:
     return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
 
 
+def _sealed(img: np.ndarray, rng) -> np.ndarray:
+    """A red 公章 stamped across the goals and funds cells: ring and characters multiplied into the
+    print, as stamped ink is (black print under it stays black)."""
+    h, w = img.shape
+    with pymupdf.open() as doc:
+        page = doc.new_page(width=w, height=h)
+        centre, radius = pymupdf.Point(w * 0.62, h * 0.22), w * 0.11
+        page.draw_circle(centre, radius, color=(0.86, 0.16, 0.16), width=radius * 0.07)
+        for text, dy in (("县委网信办", -0.05), ("公章专用", 0.3)):
+            page.insert_text(centre + (-radius * 0.75, radius * dy), text, fontname="china-s",
+                             fontsize=radius * 0.3, color=(0.86, 0.16, 0.16))
+        pix = page.get_pixmap(colorspace=pymupdf.csRGB, alpha=False)
+    seal = np.frombuffer(pix.samples, np.uint8).reshape(pix.height, pix.width, 3)[:, :, ::-1].astype(np.float32)
+    paper = cv2.cvtColor(_paper(img, rng), cv2.COLOR_GRAY2BGR).astype(np.float32)
+    return (paper * seal / 255).astype(np.uint8)
+
+
 VARIANTS = {
     "turned 90": lambda g, r: cv2.rotate(_paper(g, r), cv2.ROTATE_90_CLOCKWISE),
     "upside down": lambda g, r: cv2.rotate(_paper(g, r), cv2.ROTATE_180),
@@ -161,6 +178,7 @@ VARIANTS = {
     "blurred": lambda g, r: _paper(cv2.GaussianBlur(g, (0, 0), 1.6), r),
     "JPEG q15": lambda g, r: _jpeg(_paper(g, r), 15),
     "phone photo": lambda g, r: _photo(_paper(g, r)),
+    "red seal": _sealed,
 }
 
 

@@ -235,6 +235,7 @@ def read_image(img: np.ndarray, engine: str = "rapidocr") -> OcrPage:
     """The words and rulings of one page image (BGR, 8-bit), read upright."""
     if engine not in ENGINES:
         raise ValueError(f"unknown OCR engine {engine!r}")
+    img = scan.without_seals(img)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
     m = scan.straighten(gray)
     skew = scan.skew_of(m)

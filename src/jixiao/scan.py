@@ -21,6 +21,24 @@ def ink(gray: np.ndarray) -> np.ndarray:
     return cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, block, 15)
 
 
+def without_seals(img: np.ndarray) -> np.ndarray:
+    """The page with red ink (公章 seals, red approval stamps) turned to paper white.
+
+    A seal stamped across a table crosses cell borders and carries text of its own; left in, its
+    ring is read as rulings and its characters as cell text.  Print under a seal stays: stamped
+    ink darkens it, so it is not red.
+    """
+    if img.ndim != 3:
+        return img
+    b, g, r = (img[:, :, k].astype(np.int16) for k in range(3))
+    red = (r > 110) & (r - np.maximum(g, b) > 45)
+    if not red.any():
+        return img
+    out = img.copy()
+    out[red] = 255
+    return out
+
+
 def _small(gray: np.ndarray) -> tuple[np.ndarray, float]:
     scale = min(1.0, _WORK_SIDE / max(gray.shape[:2]))
     if scale < 1.0:
