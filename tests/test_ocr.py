@@ -73,8 +73,14 @@ def _unflagged_misses(table, gold: dict, findings) -> list[str]:
 # The shared scan fixtures
 
 
-def test_scanned_pdf_reads_like_its_text_layer(shared, tmp_path):
-    pairs = _read(SCAN)
+@pytest.fixture(scope="module")
+def scan_pairs():
+    """The shared scan read once for the tests that look at it (OCR costs seconds a page)."""
+    return _read(SCAN)
+
+
+def test_scanned_pdf_reads_like_its_text_layer(shared, tmp_path, scan_pairs):
+    pairs = scan_pairs
     tables = [t for _c, t in pairs]
     f1, out = _score(tables, _gold(*range(7)), tmp_path)
     assert f1 >= 0.97, out
@@ -88,11 +94,11 @@ def test_scanned_pdf_reads_like_its_text_layer(shared, tmp_path):
         assert confs and all(c is not None and 0 < c <= 1 for c in confs)
 
 
-def test_scan_boxes_point_where_the_text_layer_has_the_same_values(shared):
+def test_scan_boxes_point_where_the_text_layer_has_the_same_values(shared, scan_pairs):
     """Provenance: every indicator value's box on the scan (mapped back through the deskew) lies
     where the clean PDF has that value; the scans are shifted by up to 12 px and turned 1.5 deg."""
     scan = {(t.provenance.pages[0], ind.name): t.evidence.get(f"indicators[{i}].value_text")
-            for _c, t in _read(SCAN) for i, ind in enumerate(t.indicators)}
+            for _c, t in scan_pairs for i, ind in enumerate(t.indicators)}
     clean = {(t.provenance.pages[0], ind.name): t.evidence.get(f"indicators[{i}].value_text")
              for _c, t in _read(CLEAN) for i, ind in enumerate(t.indicators)}
     compared = 0
@@ -103,6 +109,26 @@ def test_scan_boxes_point_where_the_text_layer_has_the_same_values(shared):
         assert abs((a.x0 + a.x1) / 2 - (b.x0 + b.x1) / 2) < 16 and abs((a.y0 + a.y1) / 2 - (b.y0 + b.y1) / 2) < 16, key
         compared += 1
     assert compared >= 40
+
+
+def test_a_scanned_page_with_rotate_cites_unrotated_page_points(shared, tmp_path):
+    """/Rotate 90 on a scanned page: it is shown sideways, OCR turns it upright, and the boxes come
+    back in the page's own (unrotated) coordinates: where the same page without /Rotate has them."""
+    paths = {}
+    for name, rotation in (("plain", 0), ("turned", 90)):
+        paths[name] = tmp_path / f"{name}.pdf"
+        with pymupdf.open(SCAN) as src, pymupdf.open() as doc:
+            doc.insert_pdf(src, from_page=0, to_page=0)
+            doc[0].set_rotation(rotation)
+            doc.save(paths[name])
+    ((_c, plain),) = _read(paths["plain"])
+    ((_c, t),) = _read(paths["turned"])
+    assert [i.value_text for i in t.indicators] == [i.value_text for i in plain.indicators]
+    for key, ev in plain.evidence.items():
+        a, b = pymupdf.Rect(ev.bbox), pymupdf.Rect(t.evidence[key].bbox)
+        # the detector sees the page turned, so its boxes differ by a few points; a wrong mapping
+        # would put them hundreds of points away
+        assert max(abs(a.x0 - b.x0), abs(a.y0 - b.y0), abs(a.x1 - b.x1), abs(a.y1 - b.y1)) < 6, key
 
 
 def test_png_page_is_read(shared, tmp_path):

@@ -85,6 +85,11 @@ OcrEngineOpt = Annotated[OcrEngine, typer.Option("--ocr-engine", help="rapidocr 
                                                                      "(needs tesseract-ocr and tesseract-ocr-chi-sim).")]
 
 
+def _ocr_progress(path: Path, page: int) -> None:
+    # OCR takes seconds a page: on a terminal, say where a long scan has got to
+    typer.echo(f"jixiao: OCR {path.name} page {page} done", err=True)
+
+
 def _read(password: str | None, ocr: OcrMode, engine: OcrEngine) -> ReadOptions:
     return ReadOptions(password=password, ocr=ocr.value, ocr_engine=engine.value)
 
@@ -220,7 +225,8 @@ def extract(
     files = _inputs(paths)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-    reader, names, everything = _Reader(backend, llm, debug, _read(password, ocr, ocr_engine)), OutputNames(), []
+    reader, names, everything = _Reader(backend, llm, debug, dataclasses.replace(
+        _read(password, ocr, ocr_engine), on_ocr=_ocr_progress if sys.stderr.isatty() else None)), OutputNames(), []
     for path, pairs in reader(files):
         tables = [t.model_dump(mode="json") for _c, t in pairs]
         if output is None:
