@@ -6,7 +6,10 @@ extract).  Prints, per engine: model load time, seconds per page (best of --repe
 load excluded), peak RSS, and field-F1 of each fixture against seed-gold.json.
 Targets (issue 5): default engine <= 3 s a page on 2 cores, peak RSS <= 1 GB, F1 >= 0.97.
 
-usage: python bench/ocr.py [--engines rapidocr,tesseract] [--repeat 2]
+With --long N, also reads the scan replicated to N pages with the default engine, to show that
+memory stays flat over a long scanned document.
+
+usage: python bench/ocr.py [--engines rapidocr,tesseract] [--repeat 2] [--long 28]
 """
 
 from __future__ import annotations
@@ -52,6 +55,19 @@ def worker(engine: str, repeat: int, out_dir: str) -> None:
     print(json.dumps(result))
 
 
+def long_worker(path: str) -> None:
+    from jixiao import ocr
+    from jixiao.ingest import read_pages
+
+    ocr.rapid()
+    start, pages = time.perf_counter(), 0
+    for _rows in read_pages(Path(path)):
+        pages += 1
+    took = time.perf_counter() - start
+    print(json.dumps({"pages": pages, "s_per_page": round(took / pages, 2),
+                      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+
+
 def f1(pred: str, pages: int) -> str:
     gold = json.loads((FIXTURES / "seed-gold.json").read_text(encoding="utf-8"))[:pages]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
@@ -66,11 +82,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--engines", default="rapidocr,tesseract")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--long", type=int, default=0, help="also read the scan replicated to this many pages")
+    ap.add_argument("--long-worker", help=argparse.SUPPRESS)
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         worker(args.worker, args.repeat, args.out)
+        return
+    if args.long_worker:
+        long_worker(args.long_worker)
         return
     import os
 
@@ -87,6 +108,17 @@ def main() -> None:
             pdf, png = r["files"]["seed-tables-scan.pdf"], r["files"]["seed-tables-scan-p1.png"]
             print(f"{engine:<10} {r['load_s']:>7} {pdf['s_per_page']:>11} {png['s_per_page']:>11} "
                   f"{r['peak_rss_mb']:>12} {f1(pdf['pred'], 7):>7} {f1(png['pred'], 1):>7}")
+        if args.long:
+            import pymupdf
+
+            long = Path(tmp) / "long.pdf"
+            with pymupdf.open(FIXTURES / "seed-tables-scan.pdf") as src, pymupdf.open() as doc:
+                while doc.page_count < args.long:
+                    doc.insert_pdf(src, to_page=min(src.page_count, args.long - doc.page_count) - 1)
+                doc.save(long)
+            run = subprocess.run([sys.executable, __file__, "--long-worker", str(long)], capture_output=True, text=True)
+            r = json.loads(run.stdout.strip().splitlines()[-1])
+            print(f"rapidocr over {r['pages']} scanned pages: {r['s_per_page']} s/page, peak RSS {r['peak_rss_mb']} MB")
 
 
 if __name__ == "__main__":
