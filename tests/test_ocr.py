@@ -219,6 +219,10 @@ def test_harder_pages_read_or_flag_every_miss(shared, tmp_path, variant):
     assert f1 >= 0.97, out
     (c,) = check([(t, ch, None) for ch, t in pairs])
     assert _unflagged_misses(c.table, _gold(page)[0], c.findings) == []
+    # the turn that made the page upright is in the notes (the image was turned the other way)
+    turn = {"turned 90": "turned 270° clockwise", "upside down": "turned 180° clockwise",
+            "turned 270": "turned 90° clockwise"}.get(variant)
+    assert (turn in c.table.notes[-1]) if turn else ("turned" not in c.table.notes[-1]), c.table.notes
 
 
 def test_a_scan_too_poor_to_read_is_said_to_be_so(shared, tmp_path):

@@ -67,12 +67,19 @@ class Cell:
         return self.lines[0].page if self.lines else None
 
 
+@dataclass(frozen=True, slots=True)
+class OcrInfo:
+    engine: str
+    turns: int  # clockwise quarter turns that made the page upright
+    skew: float  # degrees of small rotation straightened out
+
+
 @dataclass(slots=True)
 class Row:
     cells: list[Cell]
     page: int | None = None
     ruled: bool = False  # cells come from a ruled grid, so their boxes are column positions
-    ocr: str | None = None  # the OCR engine that read the row from a page image, if one did
+    ocr: OcrInfo | None = None  # how the row was read from a page image, if it was
 
     @property
     def text(self) -> str:
@@ -350,8 +357,9 @@ def ocr_rows(page: pymupdf.Page, engine: str = "rapidocr") -> list[Row]:
     vectors = [dict(isrect=True, bbox=(x0 / zoom, y0 / zoom - 0.3, x1 / zoom, y1 / zoom + 0.3)) for x0, y0, x1, y1 in read.h_rules]
     vectors += [dict(isrect=True, bbox=(x0 / zoom - 0.3, y0 / zoom, x1 / zoom + 0.3, y1 / zoom)) for x0, y0, x1, y1 in read.v_rules]
     rows = layout(lines, upright, Rulings(vectors), to_page)
+    info = OcrInfo(engine, read.turns, read.skew)
     for r in rows:
-        r.ocr = engine
+        r.ocr = info
     _release_page_memory()
     return rows
 

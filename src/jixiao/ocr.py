@@ -44,7 +44,7 @@ class OcrPage:
     v_rules: list[tuple[float, float, float, float]]
     to_original: np.ndarray  # 3 x 3: working image pixels -> original image pixels
     turns: int  # clockwise quarter turns applied to make the page upright
-    skew: float  # degrees of small rotation removed (0 with a perspective correction)
+    skew: float  # degrees of small rotation removed (about that, with a perspective correction)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -66,16 +66,18 @@ def extract_with_chunks(path: Path, backend: str = "rules", llm: LLMExtractor | 
 
 def ocr_notes(chunk: Chunk) -> list[str]:
     """What a reader of the output must know about a table read from a page image."""
-    engines = sorted({r.ocr for r in chunk.rows if r.ocr})
-    pages = sorted({r.page for r in chunk.rows if r.ocr and r.page is not None})
+    pages = {r.page: r.ocr for r in chunk.rows if r.ocr}
     notes = []
-    for engine in engines:
-        if engine == "tesseract":
-            notes.append(f"page(s) {', '.join(map(str, pages))} read by OCR (tesseract), which gives no confidences: "
+    for page, info in sorted(pages.items(), key=lambda p: p[0] or 0):
+        how = [f"turned {info.turns * 90}° clockwise"] if info.turns else []
+        how += [f"straightened {abs(info.skew):.1f}°"] if abs(info.skew) >= 0.1 else []
+        done = f" ({', '.join(how)})" if how else ""
+        if info.engine == "tesseract":
+            notes.append(f"page {page} read by OCR (tesseract){done}, which gives no confidences: "
                          "check the values against the page")
         else:
-            notes.append(f"page(s) {', '.join(map(str, pages))} read by OCR ({engine}): values read with low "
-                         "confidence are flagged OCR-01")
+            notes.append(f"page {page} read by OCR ({info.engine}){done}: values read with low confidence are "
+                         "flagged OCR-01")
     return notes
 
 
