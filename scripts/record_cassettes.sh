@@ -25,6 +25,6 @@ if ! curl -sf http://127.0.0.1:8766/v1/models >/dev/null; then
   for _ in $(seq 120); do curl -sf http://127.0.0.1:8766/v1/models >/dev/null && break; sleep 1; done
 fi
 
-rm -rf cassettes/test_llm_cassettes
+rm -rf cassettes/test_llm_cassettes  # the scanned-page cassette too: its request is the OCR text
 .venv/bin/python -m pytest tests/test_llm_cassettes.py --record-mode=rewrite --allowed-hosts=127.0.0.1 -p no:cacheprovider -v ${1:+-k "$1"}
 echo "recorded: $(ls cassettes/test_llm_cassettes)"

@@ -3,7 +3,8 @@ llama-cpp-python's server (rejects json_schema with HTTP 500), both running Qwen
 this machine.  Re-record with scripts/record_cassettes.sh; never edit a cassette by hand.
 
 The model is small: on seed table 1 it breaks the operator/value rule and is re-asked (a real
-re-ask, recorded); on seed table 6 its first answer is valid."""
+re-ask, recorded); on seed table 6 its first answer is valid.  The scanned page goes through OCR
+first (deterministic), so its request body, and so the cassette, match on replay."""
 
 import json
 
@@ -95,3 +96,21 @@ def test_step_down_when_the_server_rejects_json_schema(shared, tmp_path):
         request = _requests(store)[-1]
         assert request["response_format"] == {"type": "json_object"}
         assert "JSON Schema" in request["messages"][0]["content"]  # the schema and the word JSON in the prompt
+
+
+@pytest.mark.vcr
+def test_a_scanned_page_goes_to_the_model_as_ocr_text(shared, tmp_path):
+    """A scan: RapidOCR's reading is chunked and sent like any other text, and whatever the model
+    returns is grounded in the OCR lines, with the confidence of the characters it stands on."""
+    llm, store = _llm(tmp_path)
+    (table,) = list(extract_file(FIXTURES / "seed-tables-scan-p1.png", "llm", llm))
+    (request,) = _requests(store)[:1]
+    sent = request["messages"][-1]["content"]
+    assert "财政核定做实职业年金" in sent and "指标1" in sent  # the OCR'd table text
+    assert any("read by OCR (rapidocr)" in n for n in table.notes)
+    assert table.llm.status == "ok" and table.llm.calls == len(store.calls()) == 1
+    grounded = [e for e in table.evidence.values() if e.page == 1 and e.bbox is not None]
+    assert grounded and all(e.confidence is not None for e in grounded)
+    # the small model left the 含本级 funds out: the rules reading of the same OCR text disagrees
+    assert table.funds.total_own_level is None
+    assert {"funds.total_own_level", "funds.fiscal_own_level"} <= {d.field for d in table.llm.disagreements}
