@@ -52,8 +52,6 @@ class OcrPage:
 
 
 class RapidEngine:
-    name = "rapidocr"
-
     def __init__(self):
         try:
             import rapidocr
@@ -243,18 +241,19 @@ def read_image(img: np.ndarray, engine: str = "rapidocr") -> OcrPage:
     det = rapid()
     quads = det.detect(work)
     turns = 0
+
+    def turn(k: int) -> None:  # the page and the boxes found on it, turned k quarters clockwise
+        nonlocal work, m, quads, turns
+        r = scan.rotate90(k, work.shape[1], work.shape[0])
+        work, m, turns = scan.turn(work, k), r @ m, turns + k
+        quads = [scan.order(scan.map_points(q, r)) for q in quads]
+
     across = sum(_width(q) for q in quads if _width(q) >= _height(q))
     down = sum(_height(q) for q in quads if _height(q) > _width(q))
     if down > across:  # most lines run down the page: it lies on its side
-        turns = 1
-    if turns:
-        r = scan.rotate90(turns, work.shape[1], work.shape[0])
-        work, m = scan.turn(work, turns), r @ m
-        quads = [scan.order(scan.map_points(q, r)) for q in quads]
+        turn(1)
     if det.upside_down(work, quads):
-        r = scan.rotate90(2, work.shape[1], work.shape[0])
-        work, m, turns = scan.turn(work, 2), r @ m, turns + 2
-        quads = [scan.order(scan.map_points(q, r)) for q in quads]
+        turn(2)
     words = tesseract_words(work, quads, det.crop) if engine == "tesseract" else det.recognize(work, quads)
     h_rules, v_rules = scan.rulings(cv2.cvtColor(work, cv2.COLOR_BGR2GRAY))
     return OcrPage(words, h_rules, v_rules, np.linalg.inv(m), turns % 4, skew)
