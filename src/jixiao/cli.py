@@ -16,7 +16,7 @@ from . import __version__
 from . import config as settings
 from .check import check
 from .fileio import OutputNames, write_atomic
-from .ingest import IMAGE_SUFFIXES, TEXT_SUFFIXES, InputError, ReadOptions, sha256_of
+from .ingest import IMAGE_SUFFIXES, OCR_ENGINES, OCR_MODES, TEXT_SUFFIXES, InputError, ReadOptions, sha256_of
 from .models import SCHEMAS, ExtractedTable, schema_text
 from .pipeline import BACKENDS, extract_with_chunks
 from .report import write_reports
@@ -34,15 +34,9 @@ class Format(str, Enum):
     jsonl = "jsonl"
 
 
-class OcrMode(str, Enum):
-    auto = "auto"
-    force = "force"
-    off = "off"
-
-
-class OcrEngine(str, Enum):
-    rapidocr = "rapidocr"
-    tesseract = "tesseract"
+# the choices live with ReadOptions; these only give them to typer
+OcrMode = Enum("OcrMode", {m: m for m in OCR_MODES}, type=str)
+OcrEngine = Enum("OcrEngine", {e: e for e in OCR_ENGINES}, type=str)
 
 
 class FailOn(str, Enum):

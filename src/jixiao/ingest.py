@@ -35,6 +35,10 @@ class InputError(Exception):
     """A file that cannot be read; the message is one line meant for the user."""
 
 
+OCR_MODES = ("auto", "force", "off")
+OCR_ENGINES = ("rapidocr", "tesseract")
+
+
 @dataclass(frozen=True, slots=True)
 class ReadOptions:
     """How files are opened: a password for encrypted PDFs, and when and how pages are OCR'd."""
@@ -308,7 +312,6 @@ def ocr_rows(page: pymupdf.Page, engine: str = "rapidocr") -> list[Row]:
     import numpy as np
 
     from . import ocr, scan
-    from .grid import Rulings
 
     number = page.number + 1
     infos = page.get_image_info()

@@ -20,9 +20,8 @@ import cv2
 import numpy as np
 
 from . import scan
+from .ingest import OCR_ENGINES
 
-MODES = ("auto", "force", "off")
-ENGINES = ("rapidocr", "tesseract")
 _DET_SIDE = 1100  # px: the long side the text detector sees (seed scans: same F1 at 960-2000, a third of the time)
 
 
@@ -231,7 +230,7 @@ def tesseract_words(img: np.ndarray, quads: list[np.ndarray], crop) -> list[Word
 
 def read_image(img: np.ndarray, engine: str = "rapidocr") -> OcrPage:
     """The words and rulings of one page image (BGR, 8-bit), read upright."""
-    if engine not in ENGINES:
+    if engine not in OCR_ENGINES:
         raise ValueError(f"unknown OCR engine {engine!r}")
     img = scan.without_seals(img)
     gray = cv2.cvtColor(img, cv2.COLOR_BGR2GRAY)
