@@ -6,7 +6,7 @@ Replicates the seed PDF to N pages (default 1,000), then runs, each in a fresh p
 Prints pages/s and peak RSS of both and the ratios.  Targets (issue 2): time <= 2x raw,
 peak RSS <= 1.25x raw.
 
-usage: python bench/extract_speed.py [--pages 1000] [--source ../shared/fixtures/seed-tables.pdf]
+usage: python bench/extract_speed.py [--pages 1000] [--source tests/data/seed-tables.pdf]
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def run(mode: str, path: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--pages", type=int, default=1000)
-    ap.add_argument("--source", type=Path, default=ROOT.parent / "shared" / "fixtures" / "seed-tables.pdf")
+    ap.add_argument("--source", type=Path, default=ROOT / "tests" / "data" / "seed-tables.pdf")
     ap.add_argument("--repeat", type=int, default=5, help="runs of each; the best time is kept")
     ap.add_argument("--worker", nargs=2, metavar=("MODE", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()

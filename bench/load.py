@@ -26,7 +26,7 @@ def main() -> None:
     args = ap.parse_args()
     import pymupdf
 
-    source = ROOT.parent / "shared" / "fixtures" / "seed-tables.pdf"
+    source = ROOT / "tests" / "data" / "seed-tables.pdf"
     if not source.exists():
         source = ROOT / "examples" / "seed-tables.pdf"
     with tempfile.TemporaryDirectory() as tmp:

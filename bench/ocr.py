@@ -1,4 +1,4 @@
-"""OCR speed, memory and accuracy, per engine, on the shared scan fixtures.
+"""OCR speed, memory and accuracy, per engine, on the scan fixtures of tests/data.
 
 Each engine runs in a fresh process over seed-tables-scan.pdf (7 pages, 200 dpi) and
 seed-tables-scan-p1.png, through the whole rules pipeline (render, straighten, OCR, cells, chunk,
@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = ROOT.parent / "shared" / "fixtures"
+FIXTURES = ROOT / "tests" / "data"
 
 
 def worker(engine: str, repeat: int, out_dir: str) -> None:
@@ -72,7 +72,7 @@ def f1(pred: str, pages: int) -> str:
     gold = json.loads((FIXTURES / "seed-gold.json").read_text(encoding="utf-8"))[:pages]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False, encoding="utf-8") as f:
         json.dump(gold, f, ensure_ascii=False)
-    out = subprocess.run([sys.executable, str(FIXTURES.parent / "tools" / "score.py"), f.name, pred, "--min", "0"],
+    out = subprocess.run([sys.executable, "-m", "jixiao.score", f.name, pred, "--min", "0"],
                          capture_output=True, text=True).stdout.strip().splitlines()[-1]
     Path(f.name).unlink()
     return out.split(" (")[0].replace("field-F1 ", "")

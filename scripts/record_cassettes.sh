@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Re-records the model cassettes under cassettes/ from real servers on this machine:
-#   - llama.cpp's llama-server with Qwen2.5-Coder-1.5B on port 8765 (../shared/tools/local-llm-server.sh),
+#   - llama.cpp's llama-server with Qwen2.5-Coder-1.5B on port 8765 (scripts/local-llm-server.sh),
 #     which enforces strict json_schema;
 #   - llama-cpp-python's own server with the same weights on port 8766, which rejects json_schema
 #     with HTTP 500 and accepts json_object (so the structured-output ladder steps down for real).
@@ -8,10 +8,10 @@
 # usage: scripts/record_cassettes.sh [pytest -k expression]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SHARED=../shared
+
 WEIGHTS=${JIXIAO_LLM_HOME:-$HOME/.cache/jixiao-llm}/qwen2.5-coder-1.5b-instruct-q4_k_m.gguf
 
-bash "$SHARED/tools/local-llm-server.sh" start 8765
+bash scripts/local-llm-server.sh start 8765
 
 LCP=${LCP_VENV:-/tmp/jixiao-llama-cpp-python}
 if [ ! -x "$LCP/bin/python" ]; then

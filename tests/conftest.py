@@ -1,4 +1,4 @@
-"""Shared test helpers: where ../shared is, scoring against gold, and a small PDF table drawer."""
+"""Test helpers: the repository's own fixtures (tests/data), scoring against gold, and a small PDF table drawer."""
 
 from __future__ import annotations
 
@@ -11,26 +11,18 @@ import pymupdf
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-FIXTURES = SHARED / "fixtures"
+FIXTURES = ROOT / "tests" / "data"
+REAL = FIXTURES / "real"
 GOLD = FIXTURES / "seed-gold.json"
 
 
-@pytest.fixture(scope="session")
-def shared() -> Path:
-    # The project's reference material lies beside the checkout, in CI as here; a missing one is
-    # a broken setup, not a reason to skip.
-    assert (SHARED / "tools" / "score.py").is_file(), f"../shared not found at {SHARED}"
-    return SHARED
-
-
 def score(gold: Path, pred: list[dict] | Path, tmp_path: Path) -> str:
-    """The last line of ../shared/tools/score.py for a prediction (list of tables or a file)."""
+    """The output of jixiao.score (misses, then the field-F1 line) for a prediction (list of tables or a file)."""
     if not isinstance(pred, Path):
         path = tmp_path / "pred.json"
         path.write_text(json.dumps(pred, ensure_ascii=False), encoding="utf-8")
         pred = path
-    out = subprocess.run([sys.executable, str(SHARED / "tools" / "score.py"), str(gold), str(pred), "--verbose"],
+    out = subprocess.run([sys.executable, "-m", "jixiao.score", str(gold), str(pred), "--verbose"],
                          capture_output=True, text=True)
     return out.stdout
 

@@ -21,7 +21,7 @@ def jixiao(*args, **kw):
 
 
 @pytest.fixture
-def folder(shared, tmp_path):
+def folder(tmp_path):
     d = tmp_path / "in"
     d.mkdir()
     for i in range(24):
@@ -59,7 +59,7 @@ def test_killed_run_resumes_to_the_same_result(folder, tmp_path):
         assert (out / name).read_bytes() == (ref / name).read_bytes(), name
 
 
-def test_force_redoes_everything(shared, tmp_path):
+def test_force_redoes_everything(tmp_path):
     src = tmp_path / "a.txt"
     src.write_bytes((FIXTURES / "seed-tables.txt").read_bytes())
     assert jixiao("run", src, "-o", tmp_path / "o", "--no-images").returncode == 0
@@ -87,7 +87,7 @@ def _bad_folder(tmp_path):
     return d
 
 
-def test_every_bad_input_is_one_clear_line_and_the_rest_is_done(shared, tmp_path):
+def test_every_bad_input_is_one_clear_line_and_the_rest_is_done(tmp_path):
     d = _bad_folder(tmp_path)
     out = tmp_path / "out"
     (tmp_path / "scan.bmp").write_bytes(b"BM" + bytes(100))
@@ -109,7 +109,7 @@ def test_every_bad_input_is_one_clear_line_and_the_rest_is_done(shared, tmp_path
     assert with_password.returncode == 0 and len(json.loads((tmp_path / "o2" / "locked.json").read_text())) == 7
 
 
-def test_glob_patterns_are_expanded(shared, tmp_path):
+def test_glob_patterns_are_expanded(tmp_path):
     d = tmp_path / "g"
     d.mkdir()
     for name in ("a.txt", "b.txt", "c.md"):
@@ -118,7 +118,7 @@ def test_glob_patterns_are_expanded(shared, tmp_path):
     assert r.returncode == 0 and len(r.stdout.splitlines()) == 14
 
 
-def test_injected_instructions_stay_data(shared, tmp_path):
+def test_injected_instructions_stay_data(tmp_path):
     """A cell that tells a model to change the project name: the rules never obey it, and a
     model that does is caught by grounding (the name it gives is nowhere in the source)."""
     import httpx2
@@ -155,7 +155,7 @@ def test_injected_instructions_stay_data(shared, tmp_path):
     assert any(f.rule == "COUNT-01" for f in checked.findings)  # the dropped indicators are noticed
 
 
-def test_the_key_appears_in_no_artifact_of_a_run(shared, tmp_path):
+def test_the_key_appears_in_no_artifact_of_a_run(tmp_path):
     import httpx2
 
     from jixiao.extract_llm import LLMExtractor, Settings

@@ -12,7 +12,7 @@ MESSY = FIXTURES / "seed-tables-messy.pdf"
 
 
 @pytest.fixture(scope="module")
-def messy(shared):
+def messy():
     return list(extract_file(MESSY))
 
 
@@ -48,7 +48,7 @@ def test_table_continued_on_next_page(messy):
     assert t5.evidence[f"indicators[{t5.indicators.index(moved[0])}].name"].page == 5
 
 
-def test_every_line_keeps_page_and_box(shared):
+def test_every_line_keeps_page_and_box():
     chunks = list(chunk_rows(read_pages(MESSY)))
     assert len(chunks) == 7
     for chunk in chunks:
@@ -120,7 +120,7 @@ def test_page_rows_groups_ruled_cells(tmp_path):
     assert row.ruled
 
 
-def test_sideways_content_without_rotate_flag(shared, tmp_path):
+def test_sideways_content_without_rotate_flag(tmp_path):
     """Pages drawn sideways on a landscape sheet (no /Rotate): read upright, cited on the page."""
     src = pymupdf.open(FIXTURES / "seed-tables.pdf")
     out = pymupdf.open()
@@ -137,7 +137,7 @@ def test_sideways_content_without_rotate_flag(shared, tmp_path):
         assert doc[0].get_textbox(pymupdf.Rect(ev.bbox)).strip() == "10人"
 
 
-def test_unruled_pdf_falls_back_to_lines(shared, tmp_path):
+def test_unruled_pdf_falls_back_to_lines(tmp_path):
     """A text-only PDF with no ruling lines reads through the same line rules as text exports."""
     doc = pymupdf.open()
     font = pymupdf.Font("cjk")

@@ -11,7 +11,7 @@ def jixiao(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "jixiao.cli", *map(str, args)], capture_output=True, text=True, cwd=cwd)
 
 
-def test_bad_inputs_are_named_and_the_rest_written(shared, tmp_path):
+def test_bad_inputs_are_named_and_the_rest_written(tmp_path):
     empty = tmp_path / "empty.pdf"
     empty.write_bytes(b"")
     fake = tmp_path / "fake.pdf"
@@ -44,7 +44,7 @@ def test_encrypted_pdf_is_named(tmp_path):
     assert r.returncode == 1 and "locked.pdf: encrypted PDF" in r.stderr
 
 
-def test_jsonl_and_folder_input(shared, tmp_path):
+def test_jsonl_and_folder_input(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.txt").write_bytes((FIXTURES / "seed-tables.txt").read_bytes())
@@ -69,7 +69,7 @@ def test_pdf_without_tables_is_a_warning(tmp_path):
     assert "plain.pdf: no performance target table found" in r.stderr
 
 
-def test_same_stem_in_two_folders_writes_two_files(shared, tmp_path):
+def test_same_stem_in_two_folders_writes_two_files(tmp_path):
     for d in ("x", "y"):
         (tmp_path / d).mkdir()
         (tmp_path / d / "t.txt").write_bytes((FIXTURES / "seed-tables.txt").read_bytes()[: 700 if d == "x" else None])

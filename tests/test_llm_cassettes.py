@@ -15,7 +15,7 @@ from jixiao.extract_llm import LLMExtractor, Settings
 from jixiao.llm_store import Store
 from jixiao.pipeline import extract_file
 
-LLAMA_SERVER = "http://127.0.0.1:8765/v1"  # ../shared/tools/local-llm-server.sh start
+LLAMA_SERVER = "http://127.0.0.1:8765/v1"  # scripts/local-llm-server.sh start
 LLAMA_CPP_PYTHON = "http://127.0.0.1:8766/v1"  # python -m llama_cpp.server (scripts/record_cassettes.sh)
 MODEL = "qwen2.5-coder-1.5b"
 
@@ -39,7 +39,7 @@ def _requests(store):
 
 
 @pytest.mark.vcr
-def test_seed_table_end_to_end_on_json_schema(shared, tmp_path):
+def test_seed_table_end_to_end_on_json_schema(tmp_path):
     """Table 1: answers that fit the schema but break a rule it cannot state are re-asked, then
     the table is marked failed with its reasons and the rules reading stays available."""
     llm, store = _llm(tmp_path)
@@ -61,7 +61,7 @@ def test_seed_table_end_to_end_on_json_schema(shared, tmp_path):
 
 
 @pytest.mark.vcr
-def test_valid_table_then_a_second_run_from_the_cache_with_no_http(shared, tmp_path, vcr):
+def test_valid_table_then_a_second_run_from_the_cache_with_no_http(tmp_path, vcr):
     llm, store = _llm(tmp_path)
     path = _seed_table(tmp_path, 6)
     (first,) = list(extract_file(path, "llm", llm))
@@ -81,7 +81,7 @@ def test_valid_table_then_a_second_run_from_the_cache_with_no_http(shared, tmp_p
 
 
 @pytest.mark.vcr
-def test_step_down_when_the_server_rejects_json_schema(shared, tmp_path):
+def test_step_down_when_the_server_rejects_json_schema(tmp_path):
     llm, store = _llm(tmp_path, base_url=LLAMA_CPP_PYTHON)
     (table,) = list(extract_file(_seed_table(tmp_path, 6), "llm", llm))
     info = table.llm
@@ -99,7 +99,7 @@ def test_step_down_when_the_server_rejects_json_schema(shared, tmp_path):
 
 
 @pytest.mark.vcr
-def test_a_scanned_page_goes_to_the_model_as_ocr_text(shared, tmp_path):
+def test_a_scanned_page_goes_to_the_model_as_ocr_text(tmp_path):
     """A scan: RapidOCR's reading is chunked and sent like any other text, and whatever the model
     returns is grounded in the OCR lines, with the confidence of the characters it stands on."""
     llm, store = _llm(tmp_path)

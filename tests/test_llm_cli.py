@@ -15,18 +15,18 @@ def jixiao(*args, env=None):
     return subprocess.run([sys.executable, "-m", "jixiao.cli", *map(str, args)], capture_output=True, text=True, env=full)
 
 
-def test_auto_backend_is_rules_without_a_model(shared, tmp_path):
+def test_auto_backend_is_rules_without_a_model(tmp_path):
     r = jixiao("extract", FIXTURES / "seed-tables.txt", "--backend", "auto", env={"JIXIAO_HOME": str(tmp_path)})
     assert r.returncode == 0
     assert {t["provenance"]["backend"] for t in json.loads(r.stdout)} == {"rules"}
 
 
-def test_llm_backend_without_a_model_is_a_clear_error(shared, tmp_path):
+def test_llm_backend_without_a_model_is_a_clear_error(tmp_path):
     r = jixiao("extract", FIXTURES / "seed-tables.txt", "--backend", "llm", env={"JIXIAO_HOME": str(tmp_path)})
     assert r.returncode == 2 and "needs a model" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_unreachable_endpoint_fails_each_table_and_keeps_the_rules_reading(shared, tmp_path):
+def test_unreachable_endpoint_fails_each_table_and_keeps_the_rules_reading(tmp_path):
     """A model server that is down: every table says why, and the rules result stays available."""
     table1 = tmp_path / "t1.txt"
     table1.write_text((FIXTURES / "seed-tables.txt").read_text(encoding="utf-8").split("\n\n\n\n")[0], encoding="utf-8")

@@ -1,8 +1,8 @@
 """Scans, photos and image files through OCR into the same chunker, extractor and checker.
 
-The fixtures are the shared 200 dpi scans; the harder variants (quarter turns, a strong skew, blur,
+The fixtures are the 200 dpi scans of tests/data; the harder variants (quarter turns, a strong skew, blur,
 heavy JPEG loss, a phone-photo perspective, a red seal) are made here from the text-layer PDF, with the
-degradation code of ../shared/tools/make_fixtures.py as the model, so no image is committed.
+degradation code of scripts/make_fixtures.py as the model, so no image is committed.
 """
 
 from __future__ import annotations
@@ -70,16 +70,16 @@ def _unflagged_misses(table, gold: dict, findings) -> list[str]:
 
 
 # ---------------------------------------------------------------------------------------------
-# The shared scan fixtures
+# The scan fixtures
 
 
 @pytest.fixture(scope="module")
 def scan_pairs():
-    """The shared scan read once for the tests that look at it (OCR costs seconds a page)."""
+    """The scan read once for the tests that look at it (OCR costs seconds a page)."""
     return _read(SCAN)
 
 
-def test_scanned_pdf_reads_like_its_text_layer(shared, tmp_path, scan_pairs):
+def test_scanned_pdf_reads_like_its_text_layer(tmp_path, scan_pairs):
     pairs = scan_pairs
     tables = [t for _c, t in pairs]
     f1, out = _score(tables, _gold(*range(7)), tmp_path)
@@ -94,7 +94,7 @@ def test_scanned_pdf_reads_like_its_text_layer(shared, tmp_path, scan_pairs):
         assert confs and all(c is not None and 0 < c <= 1 for c in confs)
 
 
-def test_scan_boxes_point_where_the_text_layer_has_the_same_values(shared, scan_pairs):
+def test_scan_boxes_point_where_the_text_layer_has_the_same_values(scan_pairs):
     """Provenance: every indicator value's box on the scan (mapped back through the deskew) lies
     where the clean PDF has that value; the scans are shifted by up to 12 px and turned 1.5 deg."""
     scan = {(t.provenance.pages[0], ind.name): t.evidence.get(f"indicators[{i}].value_text")
@@ -111,7 +111,7 @@ def test_scan_boxes_point_where_the_text_layer_has_the_same_values(shared, scan_
     assert compared >= 40
 
 
-def test_a_scanned_page_with_rotate_cites_unrotated_page_points(shared, tmp_path):
+def test_a_scanned_page_with_rotate_cites_unrotated_page_points(tmp_path):
     """/Rotate 90 on a scanned page: it is shown sideways, OCR turns it upright, and the boxes come
     back in the page's own (unrotated) coordinates: where the same page without /Rotate has them."""
     paths = {}
@@ -131,7 +131,7 @@ def test_a_scanned_page_with_rotate_cites_unrotated_page_points(shared, tmp_path
         assert max(abs(a.x0 - b.x0), abs(a.y0 - b.y0), abs(a.x1 - b.x1), abs(a.y1 - b.y1)) < 6, key
 
 
-def test_png_page_is_read(shared, tmp_path):
+def test_png_page_is_read(tmp_path):
     pairs = _read(PNG)
     f1, out = _score([t for _c, t in pairs], _gold(0), tmp_path)
     assert f1 >= 0.97, out
@@ -209,7 +209,7 @@ VARIANTS = {
 
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
-def test_harder_pages_read_or_flag_every_miss(shared, tmp_path, variant):
+def test_harder_pages_read_or_flag_every_miss(tmp_path, variant):
     page = 1  # the 网评 table: two goals, eight indicators, long cells
     img = VARIANTS[variant](_clean_page(page), np.random.default_rng(7))
     path = tmp_path / "page.png"
@@ -225,7 +225,7 @@ def test_harder_pages_read_or_flag_every_miss(shared, tmp_path, variant):
     assert (turn in c.table.notes[-1]) if turn else ("turned" not in c.table.notes[-1]), c.table.notes
 
 
-def test_a_scan_too_poor_to_read_is_said_to_be_so(shared, tmp_path):
+def test_a_scan_too_poor_to_read_is_said_to_be_so(tmp_path):
     """75 dpi, blurred, JPEG quality 25: the reading falls apart, and the table says so as a whole."""
     small = cv2.resize(_clean_page(1), None, fx=0.37, fy=0.37, interpolation=cv2.INTER_AREA)
     path = tmp_path / "poor.png"
@@ -234,7 +234,7 @@ def test_a_scan_too_poor_to_read_is_said_to_be_so(shared, tmp_path):
     assert checked and all(any(f.rule == "OCR-02" and f.severity == "错误" for f in c.findings) for c in checked)
 
 
-def test_multi_frame_tiff_is_one_page_per_frame(shared, tmp_path):
+def test_multi_frame_tiff_is_one_page_per_frame(tmp_path):
     rng = np.random.default_rng(3)
     frames = [_paper(_clean_page(0), rng), cv2.rotate(_paper(_clean_page(2), rng), cv2.ROTATE_90_CLOCKWISE)]
     path = tmp_path / "two.tiff"
@@ -257,7 +257,7 @@ def test_text_usable_tells_a_text_layer_from_garbage():
     assert not text_usable("\ue000\ue001\ue002\ue003\ue004\ue005\ue006\ue007\ue008")  # private-use glyph codes
 
 
-def test_a_page_with_a_garbage_text_layer_is_ocrd(shared, tmp_path):
+def test_a_page_with_a_garbage_text_layer_is_ocrd(tmp_path):
     """A scan whose text layer came from a font without a Unicode map: auto OCRs it, off does not."""
     path = tmp_path / "garbled.pdf"
     with pymupdf.open(SCAN) as src, pymupdf.open() as doc:
@@ -270,7 +270,7 @@ def test_a_page_with_a_garbage_text_layer_is_ocrd(shared, tmp_path):
     assert _read(path, ocr="off") == []
 
 
-def test_text_pages_are_not_ocrd_and_force_ocrs_them(shared, tmp_path):
+def test_text_pages_are_not_ocrd_and_force_ocrs_them(tmp_path):
     (_c, t), *_ = _read(CLEAN)
     assert not any("OCR" in n for n in t.notes) and all(e.confidence is None for e in t.evidence.values())
     one = tmp_path / "one.pdf"
@@ -283,7 +283,7 @@ def test_text_pages_are_not_ocrd_and_force_ocrs_them(shared, tmp_path):
     assert f1 >= 0.97, out
 
 
-def test_unsure_readings_become_findings_that_do_not_lower_the_grade(shared):
+def test_unsure_readings_become_findings_that_do_not_lower_the_grade():
     pairs = _read(PNG)
     strict = ReviewConfig(ocr_min_confidence=1.01)  # every OCR'd value counts as unsure
     (c,) = check([(t, ch, None) for ch, t in pairs], strict)
@@ -299,7 +299,7 @@ def test_unsure_readings_become_findings_that_do_not_lower_the_grade(shared):
     assert not any(f.rule == "OCR-01" for f in text_layer.findings)
 
 
-def test_review_html_crops_image_inputs(shared, tmp_path):
+def test_review_html_crops_image_inputs(tmp_path):
     image = tmp_path / "scan.png"
     shutil.copy(PNG, image)
     out = subprocess.run([sys.executable, "-m", "jixiao.cli", "run", str(image), "-o", str(tmp_path / "out")],
@@ -356,7 +356,7 @@ def test_tesseract_without_its_chinese_model_is_a_clear_error(tmp_path, monkeypa
 
 
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="Debian's tesseract-ocr is not installed (CI installs it)")
-def test_tesseract_engine_reads_through_the_same_pipeline(shared, tmp_path):
+def test_tesseract_engine_reads_through_the_same_pipeline(tmp_path):
     pairs = _read(PNG, ocr_engine="tesseract")
     (t,) = [t for _c, t in pairs]
     assert any("tesseract" in n and "no confidences" in n for n in t.notes)

@@ -17,7 +17,7 @@ def jixiao(*args):
 
 
 @pytest.fixture(scope="module")
-def seed_run(shared, tmp_path_factory):
+def seed_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     r = jixiao("run", FIXTURES / "seed-tables.pdf", "-o", out)
     assert r.returncode == 0, r.stderr
@@ -118,7 +118,7 @@ def test_xlsx_cells_never_run_as_formulas(tmp_path):
     assert not any(c.data_type == "f" or c.value.startswith("=") for c in cells)
 
 
-def test_fail_on_sets_the_exit_code(shared, tmp_path):
+def test_fail_on_sets_the_exit_code(tmp_path):
     src = FIXTURES / "seed-tables.txt"
     assert jixiao("run", src, "-o", tmp_path / "a").returncode == 0
     r = jixiao("run", src, "-o", tmp_path / "b", "--fail-on", "error")
@@ -129,7 +129,7 @@ def test_fail_on_sets_the_exit_code(shared, tmp_path):
     assert jixiao("run", tmp_path / "one.txt", "-o", tmp_path / "d", "--fail-on", "warning").returncode == 1
 
 
-def test_review_of_extraction_output_grounds_against_the_source(shared, tmp_path):
+def test_review_of_extraction_output_grounds_against_the_source(tmp_path):
     assert jixiao("extract", FIXTURES / "seed-tables.pdf", "-o", tmp_path / "x").returncode == 0
     data = json.loads((tmp_path / "x" / "seed-tables.json").read_text(encoding="utf-8"))
     data[0]["indicators"][0]["name"] = "做实职业年金缴费总人数"  # edited by hand: no longer as printed
@@ -145,7 +145,7 @@ def test_review_of_extraction_output_grounds_against_the_source(shared, tmp_path
     assert "未在原件中找到或不完全一致的取值" in html
 
 
-def test_config_file_overrides_thresholds(shared, tmp_path):
+def test_config_file_overrides_thresholds(tmp_path):
     cfg = tmp_path / "review.toml"
     cfg.write_text("[review]\nsatisfaction_floor = 95\n", encoding="utf-8")
     r = jixiao("run", FIXTURES / "seed-tables.txt", "-o", tmp_path / "o", "--config", cfg)

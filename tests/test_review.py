@@ -16,7 +16,7 @@ from jixiao.review_rules import review
 
 
 @pytest.mark.parametrize("name", ["seed-tables.txt", "seed-tables.pdf", "seed-tables-messy.pdf"])
-def test_seed_findings_equal_the_catalogue(shared, name):
+def test_seed_findings_equal_the_catalogue(name):
     gold = json.loads((FIXTURES / "seed-findings.json").read_text(encoding="utf-8"))
     items = [(t, c, None) for c, t in extract_with_chunks(FIXTURES / name)]
     checked = check(items)

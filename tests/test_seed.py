@@ -10,7 +10,7 @@ from conftest import FIXTURES, GOLD, score
 
 
 @pytest.mark.parametrize("name", ["seed-tables.pdf", "seed-tables-messy.pdf", "seed-tables.txt"])
-def test_seed_inputs_score_full_marks(shared, tmp_path, name):
+def test_seed_inputs_score_full_marks(tmp_path, name):
     out = subprocess.run([sys.executable, "-m", "jixiao.cli", "extract", str(FIXTURES / name)],
                          capture_output=True, text=True, check=True)
     tables = json.loads(out.stdout)
@@ -19,7 +19,7 @@ def test_seed_inputs_score_full_marks(shared, tmp_path, name):
     assert result.strip().endswith("field-F1 1.000 (precision 1.000, recall 1.000, tables matched 7/7)"), result
 
 
-def test_provenance_and_evidence_point_at_the_page(shared):
+def test_provenance_and_evidence_point_at_the_page():
     from jixiao.pipeline import extract_file
 
     tables = list(extract_file(FIXTURES / "seed-tables.pdf"))

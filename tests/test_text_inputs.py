@@ -7,7 +7,7 @@ import pytest
 from conftest import FIXTURES, GOLD, score
 from jixiao.pipeline import extract_file
 
-SEED = (FIXTURES / "seed-tables.txt").read_text(encoding="utf-8") if FIXTURES.is_dir() else ""
+SEED = (FIXTURES / "seed-tables.txt").read_text(encoding="utf-8") 
 FULL = "field-F1 1.000 (precision 1.000, recall 1.000, tables matched 7/7)"
 
 
@@ -22,7 +22,7 @@ def _tables(path):
     ("gb18030", b"", "\r\n"),
     ("gbk", b"", "\n"),
 ])
-def test_encodings_and_line_ends(shared, tmp_path, encoding, bom, newline):
+def test_encodings_and_line_ends(tmp_path, encoding, bom, newline):
     path = tmp_path / "export.txt"
     path.write_bytes(bom + SEED.replace("\n", newline).encode(encoding))
     assert score(GOLD, _tables(path), tmp_path).strip().endswith(FULL)
@@ -41,13 +41,13 @@ FLATTENED = {
 
 
 @pytest.mark.parametrize("shape", FLATTENED)
-def test_flattened_cells(shared, tmp_path, shape):
+def test_flattened_cells(tmp_path, shape):
     path = tmp_path / f"{shape}.txt"
     path.write_text("\n".join(FLATTENED[shape](line) for line in SEED.split("\n")), encoding="utf-8")
     assert score(GOLD, _tables(path), tmp_path).strip().endswith(FULL)
 
 
-def test_ascii_punctuation(shared, tmp_path):
+def test_ascii_punctuation(tmp_path):
     """指标1: and (万元) read like their full-width forms; other characters stay as printed."""
     ascii_text = SEED.replace("：", ":").replace("（", "(").replace("）", ")")
     path = tmp_path / "ascii.txt"

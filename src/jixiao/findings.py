@@ -32,7 +32,7 @@ class Rule:
     table_level: bool  # attaches to the table (indicator null) rather than to one indicator
 
 
-# The catalogue: ../shared/review-rules.md §5.  Families COMP, GOAL, CONS, REL and FEAS attach to
+# The catalogue (docs/rules.md is generated from it).  Families COMP, GOAL, CONS, REL and FEAS attach to
 # the table (§4.3); the verification checks (GROUND, COUNT, PARSE, DIFF) compare the extraction
 # with its source and belong to no official dimension.
 RULES: dict[str, Rule] = {

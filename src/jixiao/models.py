@@ -1,4 +1,4 @@
-"""The output contract (../shared/output-contract.md) as pydantic models.
+"""The output contract (docs/contract.md) as pydantic models.
 
 `TableData` is what any extractor -- rules or model -- must produce, and it is strict-mode
 compatible for OpenAI structured outputs: every field required (optional ones are `X | None`),

@@ -1,4 +1,4 @@
-"""The review rules (../shared/review-rules.md §5): deterministic conditions on extracted tables.
+"""The review rules (docs/rules.md): deterministic conditions on extracted tables.
 
 Each rule reads the contract fields only, so it judges a model's extraction and the rules
 extractor's alike.  Wording comes from findings.comment(); precedence and batch rules are applied
