@@ -2,7 +2,7 @@
 
 Replicates the seed PDF to N pages (default 1,000), then runs, each in a fresh process:
   raw     -- pymupdf: page.get_text() over every page, in one process;
-  jixiao  -- the full rules pipeline (ingest, grid, chunk, extract, JSON records) over the same file.
+  jixiao  -- the full rules pipeline (readers, grid, chunk, extract, JSON records) over the same file.
 Prints pages/s and peak RSS of both and the ratios.  Targets (issue 2): time <= 2x raw,
 peak RSS <= 1.25x raw.
 

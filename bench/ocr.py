@@ -30,8 +30,8 @@ FIXTURES = ROOT / "tests" / "data"
 def worker(engine: str, repeat: int, out_dir: str) -> None:
     import numpy as np  # noqa: F401  (imports are not part of the load time)
 
-    from jixiao import ocr
-    from jixiao.ingest import ReadOptions
+    from jixiao.readers import ocr
+    from jixiao.settings import ReadOptions
     from jixiao.pipeline import extract_with_chunks
 
     start = time.perf_counter()
@@ -56,8 +56,7 @@ def worker(engine: str, repeat: int, out_dir: str) -> None:
 
 
 def long_worker(path: str) -> None:
-    from jixiao import ocr
-    from jixiao.ingest import read_pages
+    from jixiao.readers import ocr, read_pages
 
     ocr.rapid()
     start, pages = time.perf_counter(), 0

@@ -5,7 +5,8 @@ import pytest
 
 from conftest import FIXTURES, draw_table
 from jixiao.chunk import chunk_rows
-from jixiao.ingest import page_rows, read_pages
+from jixiao.readers import read_pages
+from jixiao.readers.pdf import page_rows
 from jixiao.pipeline import extract_file
 
 MESSY = FIXTURES / "seed-tables-messy.pdf"

@@ -23,10 +23,13 @@ import pymupdf
 import pytest
 from conftest import FIXTURES, GOLD, score
 
-from jixiao import ocr
+from jixiao.readers import ocr
 from jixiao.check import check
 from jixiao.findings import ReviewConfig
-from jixiao.ingest import InputError, ReadOptions, read_pages, text_usable
+from jixiao.document import InputError
+from jixiao.readers import read_pages
+from jixiao.readers.pdf import text_usable
+from jixiao.settings import ReadOptions
 from jixiao.pipeline import extract_with_chunks
 
 SCAN = FIXTURES / "seed-tables-scan.pdf"

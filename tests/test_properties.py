@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from jixiao.chunk import Chunk, chunk_rows
 from jixiao.extract_rules import extract, split_goals
-from jixiao.ingest import Cell, Line, Row
+from jixiao.document import Cell, Line, Row
 from jixiao.values import parse_amount, parse_value, squash
 
 # Text drawn from the characters these tables are made of, plus anything else.

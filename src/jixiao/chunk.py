@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .ingest import Row
+from .document import Row
 from .values import fold
 
 _TITLE = re.compile(r"绩效目标.{0,8}表|绩效目标表|绩效指标表")

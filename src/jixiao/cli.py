@@ -16,7 +16,10 @@ from . import __version__
 from . import config as settings
 from .check import check
 from .fileio import OutputNames, write_atomic
-from .ingest import IMAGE_SUFFIXES, OCR_ENGINES, OCR_MODES, TEXT_SUFFIXES, InputError, ReadOptions, sha256_of
+from .document import InputError
+from .fileio import sha256_of
+from .readers import IMAGE_SUFFIXES, TEXT_SUFFIXES
+from .settings import OCR_ENGINES, OCR_MODES, ReadOptions
 from .models import SCHEMAS, ExtractedTable, schema_text
 from .pipeline import BACKENDS, extract_with_chunks
 from .report import write_reports

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from .chunk import Chunk, is_title
-from .ingest import Cell, Line, Row
+from .document import Cell, Line, Row
 from .levels import PARENT, is_label_prefix, level1_of, level2_of
 from .models import Evidence, Funds, Indicator, TableData
 from .values import fold, parse_amount, parse_value, squash, tidy_number

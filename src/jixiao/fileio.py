@@ -1,7 +1,8 @@
-"""Writing outputs so that a killed run never leaves half a file behind."""
+"""Files: their content hash, and writing outputs so that a killed run never leaves half a file behind."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -38,3 +39,11 @@ class OutputNames:
             name = f"{name}-{digest[:8]}" if digest else f"{name}-{len(self.used)}"
         self.used.add(name)
         return name
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -13,7 +13,7 @@ from difflib import SequenceMatcher
 from typing import Literal
 
 from .chunk import Chunk
-from .ingest import NEUTRAL
+from .document import NEUTRAL
 from .models import Evidence, TableData
 
 Status = Literal["exact", "fuzzy", "not_found"]

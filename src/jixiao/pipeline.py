@@ -1,4 +1,4 @@
-"""One file through the stages: ingest -> chunk -> extract (checking and reports come after)."""
+"""One file through the stages: readers -> chunk -> extract (checking and reports come after)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from .chunk import Chunk, chunk_rows
 from .diff import diff_tables
 from .extract_llm import LLMExtractor, Outcome
 from .ground import evidence_for
-from .ingest import ReadOptions, read_pages, sha256_of
+from .fileio import sha256_of
+from .readers import read_pages
+from .settings import ReadOptions
 from .llm_store import public_url
 from .models import ExtractedTable, FieldDiff, LLMInfo, Provenance
 

@@ -21,7 +21,9 @@ from . import __version__
 from .check import Checked, Grounding, Verification, conclude, table_ref, verify
 from .findings import Finding, ReviewConfig
 from .fileio import OutputNames, write_atomic
-from .ingest import InputError, ReadOptions, sha256_of
+from .document import InputError
+from .fileio import sha256_of
+from .settings import ReadOptions
 from .models import ExtractedTable
 from .pipeline import extract_with_chunks
 

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from . import scan
-from .ingest import OCR_ENGINES
+from ..settings import OCR_ENGINES
 
 _DET_SIDE = 1100  # px: the long side the text detector sees (seed scans: same F1 at 960-2000, a third of the time)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 
-Box = tuple[float, float, float, float]
+from ..document import Box
 
 _SNAP = 1.0  # points: rulings closer than this are the same line
 _SLACK = 2.5  # points: text may touch or slightly overlap its cell border

@@ -1,0 +1,74 @@
+"""Rows of cells from positioned lines and ruling lines: shared by text-layer pages and OCR'd pages."""
+
+from __future__ import annotations
+
+from ..document import Box, Cell, Line, Row
+from .grid import Rulings
+
+
+def layout(lines: list[Line], upright: list[Box], rulings: Rulings, to_page=None) -> list[Row]:
+    """Rows of cells from a page's lines (each with its box in reading direction) and rulings.
+
+    A line inside a ruled cell joins the other lines of that cell; a line outside any is a cell of
+    its own.  `to_page` maps an upright box back to page coordinates, for citing (None: same).
+    """
+    by_cell: dict[Box, list[tuple[Line, Box]]] = {}
+    loose: list[Cell] = []
+    for line, box in zip(lines, upright):
+        cell = rulings.cell_of(box) if rulings else None
+        if cell is None:
+            loose.append(Cell(line.text.strip(), [line], box, line.bbox))
+        else:
+            by_cell.setdefault(cell, []).append((line, box))
+    cells = []
+    for box, members in by_cell.items():
+        page_box = to_page(box) if to_page else box
+        if len(members) == 1:
+            cells.append(Cell(members[0][0].text.strip(), [members[0][0]], box, page_box))
+        else:
+            members = _reading_order(members)
+            cells.append(Cell(_join_lines(members), [m[0] for m in members], box, page_box))
+    return _rows(cells, ruled=True) if not loose else _rows(cells + loose, ruled=bool(cells))
+
+
+def turner(cos: int, sin: int):
+    """A box rotated so that the direction (cos, sin) becomes left-to-right."""
+    def turn(b: Box) -> Box:
+        xs = (b[0] * cos + b[1] * sin, b[2] * cos + b[1] * sin, b[0] * cos + b[3] * sin, b[2] * cos + b[3] * sin)
+        ys = (-b[0] * sin + b[1] * cos, -b[2] * sin + b[1] * cos, -b[0] * sin + b[3] * cos, -b[2] * sin + b[3] * cos)
+        return (min(xs), min(ys), max(xs), max(ys))
+    return turn
+
+
+def _reading_order(members: list[tuple[Line, Box]]) -> list[tuple[Line, Box]]:
+    return sorted(members, key=lambda m: (round((m[1][1] + m[1][3]) / 2 / 4), m[1][0]))
+
+
+def _join_lines(members: list[tuple[Line, Box]]) -> str:
+    # A wrapped Chinese cell joins without a space; a run of separate pieces on one visual
+    # line (two spans of one cell) keeps one space so that "name value" splits still work.
+    out: list[str] = []
+    last_y = None
+    for ln, box in members:  # already in reading order
+        y = (box[1] + box[3]) / 2
+        if out and last_y is not None and abs(y - last_y) < 2:
+            out.append(" ")
+        out.append(ln.text.strip())
+        last_y = y
+    return "".join(out)
+
+
+def _rows(cells: list[Cell], ruled: bool) -> list[Row]:
+    cells.sort(key=lambda c: (c.bbox[1], c.bbox[0]))
+    rows: list[Row] = []
+    top = None
+    for c in cells:
+        height = c.bbox[3] - c.bbox[1]
+        if rows and top is not None and c.bbox[1] - top <= min(2.5, height / 2):
+            rows[-1].cells.append(c)
+        else:
+            rows.append(Row([c], c.page, ruled))
+            top = c.bbox[1]
+    for r in rows:
+        r.cells.sort(key=lambda c: c.bbox[0])
+    return rows

@@ -1,0 +1,119 @@
+"""PDF pages with a text layer: lines with their boxes and the page's ruling lines, in one pass.
+
+A page whose text layer is unusable (a scan, a broken font mapping) is handed to OCR (image.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pymupdf
+
+from ..document import Box, InputError, Line, Row
+from ..settings import ReadOptions
+from .grid import Rulings
+from .image import ocr_rows
+from .layout import layout, turner
+
+# Text extraction flags: the dict defaults without images (their pixels would be copied into
+# Python for nothing), with vectors, so the rulings come from the same pass over the page.  MuPDF's
+# own OCR never runs: OCR is only ever asked for explicitly, below.
+_TEXT_FLAGS = (pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_IMAGES) | pymupdf.TEXT_COLLECT_VECTORS
+
+
+def pdf_pages(path: Path, options: ReadOptions) -> Iterator[list[Row]]:
+    password = options.password
+    try:
+        doc = pymupdf.open(path, filetype="pdf")
+        doc.page_count  # MuPDF only notices some damage when it counts pages
+    except Exception as e:  # PyMuPDF raises its own FileDataError and plain RuntimeErrors
+        raise InputError(f"damaged PDF, cannot be opened: {e}") from None
+    with doc:
+        if doc.needs_pass:
+            if not password:
+                raise InputError("encrypted PDF: a password is needed (--password)")
+            if not doc.authenticate(password):
+                raise InputError("encrypted PDF: the password given does not open it")
+        if doc.page_count == 0:
+            raise InputError("PDF has no pages")
+        for number in range(doc.page_count):
+            page = doc[number]
+            try:
+                rows = page_rows(page) if options.ocr != "force" else []
+            except Exception as e:  # a damaged page object or content stream
+                raise InputError(f"damaged PDF, page {number + 1} cannot be read: {e}") from None
+            if options.ocr == "force" or (options.ocr == "auto" and _needs_ocr(page, rows)):
+                rows = ocr_rows(page, options.ocr_engine)
+                if options.on_ocr:
+                    options.on_ocr(path, number + 1)
+            if number % 32 == 31:
+                # MuPDF keeps fonts and images of pages already read in its store; emptying it now
+                # and then keeps memory flat on documents of thousands of pages (and costs nothing:
+                # pages are read once, in order)
+                pymupdf.TOOLS.store_shrink(100)
+            yield rows
+
+
+def page_rows(page: pymupdf.Page) -> list[Row]:
+    number = page.number + 1
+    lines: list[Line] = []
+    upright: list[Box] = []  # each line's box in the text's own reading direction
+    vectors: list[dict] = []
+    dirs: dict[tuple[int, int], int] = {}
+    for block in page.get_text("dict", flags=_TEXT_FLAGS)["blocks"]:
+        kind = block["type"]
+        if kind == 0:
+            for ln in block["lines"]:
+                spans = ln["spans"]
+                text = spans[0]["text"] if len(spans) == 1 else "".join(s["text"] for s in spans)
+                if text.strip():
+                    lines.append(Line(text, number, ln["bbox"], None))
+                    d = (round(ln["dir"][0]), round(ln["dir"][1]))
+                    dirs[d] = dirs.get(d, 0) + len(text)
+        elif kind == 3:
+            vectors.append(block)
+    if not lines:
+        return []
+    # Text drawn sideways (a landscape table placed on a portrait page without /Rotate): lay the
+    # page out in the direction most of its text reads, and cite boxes in page coordinates.
+    cos, sin = max(dirs, key=dirs.get)
+    turn = (cos, sin) != (1, 0)
+    to_upright = turner(cos, sin) if turn else None
+    to_page = turner(cos, -sin) if turn else None
+    for line in lines:
+        upright.append(to_upright(line.bbox) if turn else line.bbox)
+    if turn:
+        vectors = [dict(v, bbox=to_upright(v["bbox"])) for v in vectors]
+    return layout(lines, upright, Rulings(vectors), to_page)
+
+
+# What a Chinese table's text layer is made of; anything else in quantity (U+FFFD, private-use
+# glyph codes, Latin-1 mojibake of GBK bytes, control characters) means a broken font mapping.
+_READABLE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\u2000-\u206f"
+                       r"\u2100-\u22ff\u2460-\u24ff\u0020-\u007e\u00b0\u00b1\u00d7\u00f7]")
+
+
+def text_usable(text: str) -> bool:
+    """Whether a page's text layer can be read as it is (else the page needs OCR)."""
+    chars = "".join(text.split())
+    if len(chars) < 8:
+        return False
+    good = len(_READABLE.findall(chars))
+    return good >= 0.8 * len(chars)
+
+
+def _needs_ocr(page: pymupdf.Page, rows: list[Row]) -> bool:
+    text = "".join(c.text for r in rows for c in r.cells)
+    usable = text_usable(text)
+    if usable and len(text) >= 30:
+        return False  # the common case, decided without looking at the page's images (a pass of its own)
+    images = page.get_image_info()
+    if usable:
+        # a scan with a few typed words on it (a stamp, a page number) is still a scan
+        area = abs(page.rect)
+        covered = sum(abs(pymupdf.Rect(i["bbox"]) & page.rect) for i in images)
+        return area > 0 and covered >= 0.4 * area
+    # nothing readable: worth OCR when something is drawn (an image, or text drawn as outlines)
+    return bool(images) or len(page.get_cdrawings()) > 50
