@@ -19,8 +19,9 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from jixiao.extract_llm import LLMExtractor, Settings
-from jixiao.llm_store import Store
+from jixiao.extract.llm import LLMExtractor
+from jixiao.settings import ModelSettings as Settings
+from jixiao.extract.llm_store import Store
 from jixiao.pipeline import extract_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,9 +48,9 @@ def main() -> None:
         store = Store(Path(tmp) / "jixiao.db")
         settings = Settings(model=args.model, base_url=args.base_url, timeout=args.timeout, workers=1)
         llm = LLMExtractor(settings, store)
-        first = list(extract_file(args.file, "llm", llm))
+        first = list(extract_file(args.file, llm))
         calls_first = len(store.calls(10**6))
-        second = list(extract_file(args.file, "llm", LLMExtractor(settings, store)))
+        second = list(extract_file(args.file, LLMExtractor(settings, store)))
         calls_second = len(store.calls(10**6)) - calls_first
         overhead = {}
         for mode in ("json_schema", "json_object"):

@@ -124,8 +124,9 @@ def test_injected_instructions_stay_data(tmp_path):
     import httpx2
 
     from jixiao.check import check
-    from jixiao.extract_llm import LLMExtractor, Settings
-    from jixiao.llm_store import Store
+    from jixiao.extract.llm import LLMExtractor
+    from jixiao.settings import ModelSettings as Settings
+    from jixiao.extract.llm_store import Store
     from jixiao.pipeline import extract_with_chunks
 
     seed = (FIXTURES / "seed-tables.txt").read_text(encoding="utf-8").split("\n\n\n\n")[0]
@@ -144,10 +145,10 @@ def test_injected_instructions_stay_data(tmp_path):
 
     llm = LLMExtractor(Settings(model="m", base_url="http://llm.test/v1", max_retries=0, workers=1),
                        Store(tmp_path / "db"), http_client=httpx2.Client(transport=httpx2.MockTransport(server)))
-    ((chunk, table),) = list(extract_with_chunks(src, "llm", llm))
+    ((chunk, table),) = list(extract_with_chunks(src, llm))
     assert table.project_name == "智慧城市一期工程"
     assert any(d.field == "project_name" for d in table.llm.disagreements)  # the rules read otherwise
-    (checked,) = check([(table, chunk, rules.contract())])
+    (checked,) = check([(table, chunk, [rules.contract()])])
     # the injected name does stand in the source (in the indicator cell), so grounding alone
     # cannot catch it: the rules reading of the 项目名称 cell does
     assert any(f.rule == "DIFF-01" and "project_name" in f.message and "财政核定做实职业年金" in f.message
@@ -158,11 +159,14 @@ def test_injected_instructions_stay_data(tmp_path):
 def test_the_key_appears_in_no_artifact_of_a_run(tmp_path):
     import httpx2
 
-    from jixiao.extract_llm import LLMExtractor, Settings
+    from jixiao.extract.llm import LLMExtractor
+
+    from jixiao.settings import ModelSettings as Settings
     from jixiao.findings import ReviewConfig
-    from jixiao.llm_store import Store
+    from jixiao.extract.llm_store import Store
     from jixiao.report import write_reports
-    from jixiao.run import run_batch
+    from jixiao.batch import run_batch
+    from jixiao.settings import Settings as RunSettings
 
     key = "sk-live-DO-NOT-LEAK-5f2a9c1e7b3d"
     seed = (FIXTURES / "seed-tables.txt").read_text(encoding="utf-8").split("\n\n\n\n")
@@ -182,7 +186,7 @@ def test_the_key_appears_in_no_artifact_of_a_run(tmp_path):
     llm = LLMExtractor(Settings(model="m", base_url="https://llm.test/v1", api_key=key, max_retries=0,
                                 workers=1), store, http_client=httpx2.Client(transport=httpx2.MockTransport(server)))
     out = tmp_path / "out"
-    outcomes, checked = run_batch([src], out, "llm", llm, ReviewConfig())
+    outcomes, checked = run_batch([src], out, RunSettings(backend="llm", review=ReviewConfig()), llm)
     write_reports(checked, out)
     store.close()
     assert seen and all(h == f"Bearer {key}" for h in seen)  # the key was used...
@@ -196,6 +200,6 @@ def test_the_key_appears_in_no_artifact_of_a_run(tmp_path):
 
 
 def test_credentials_in_an_endpoint_url_are_never_stored_or_shown():
-    from jixiao.llm_store import public_url
+    from jixiao.extract.llm_store import public_url
 
     assert public_url("https://user:s3cret@llm.example:8443/v1/") == "https://llm.example:8443/v1"

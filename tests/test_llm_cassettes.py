@@ -11,8 +11,9 @@ import json
 import pytest
 
 from conftest import FIXTURES
-from jixiao.extract_llm import LLMExtractor, Settings
-from jixiao.llm_store import Store
+from jixiao.extract.llm import LLMExtractor
+from jixiao.settings import ModelSettings as Settings
+from jixiao.extract.llm_store import Store
 from jixiao.pipeline import extract_file
 
 LLAMA_SERVER = "http://127.0.0.1:8765/v1"  # scripts/local-llm-server.sh start
@@ -43,7 +44,7 @@ def test_seed_table_end_to_end_on_json_schema(tmp_path):
     """Table 1: answers that fit the schema but break a rule it cannot state are re-asked, then
     the table is marked failed with its reasons and the rules reading stays available."""
     llm, store = _llm(tmp_path)
-    (table,) = list(extract_file(_seed_table(tmp_path, 1), "llm", llm))
+    (table,) = list(extract_file(_seed_table(tmp_path, 1), llm))
     info = table.llm
     assert info.structured_mode == "json_schema"
     assert info.attempts == info.calls == len(store.calls()) == 3  # first answer + 2 re-asks
@@ -64,7 +65,7 @@ def test_seed_table_end_to_end_on_json_schema(tmp_path):
 def test_valid_table_then_a_second_run_from_the_cache_with_no_http(tmp_path, vcr):
     llm, store = _llm(tmp_path)
     path = _seed_table(tmp_path, 6)
-    (first,) = list(extract_file(path, "llm", llm))
+    (first,) = list(extract_file(path, llm))
     info = first.llm
     assert (info.status, info.structured_mode, info.calls, info.attempts) == ("ok", "json_schema", 1, 1)
     assert first.provenance.backend == "llm" and first.project_name
@@ -74,7 +75,7 @@ def test_valid_table_then_a_second_run_from_the_cache_with_no_http(tmp_path, vcr
     assert all(d.field and d.llm != d.rules for d in info.disagreements)
     played = vcr.play_count
     again, _ = _llm(tmp_path)  # a new run over the same store
-    (second,) = list(extract_file(path, "llm", again))
+    (second,) = list(extract_file(path, again))
     assert vcr.play_count == played and len(store.calls()) == 1  # no HTTP at all
     assert second.llm.cache_hit and second.llm.calls == 0
     assert second.model_dump(exclude={"llm"}) == first.model_dump(exclude={"llm"})
@@ -83,7 +84,7 @@ def test_valid_table_then_a_second_run_from_the_cache_with_no_http(tmp_path, vcr
 @pytest.mark.vcr
 def test_step_down_when_the_server_rejects_json_schema(tmp_path):
     llm, store = _llm(tmp_path, base_url=LLAMA_CPP_PYTHON)
-    (table,) = list(extract_file(_seed_table(tmp_path, 6), "llm", llm))
+    (table,) = list(extract_file(_seed_table(tmp_path, 6), llm))
     info = table.llm
     assert not any("no answer within" in e or "cannot reach" in e for e in info.errors)  # a real answer
     assert info.errors[0].startswith("json_schema rejected by the server: HTTP 500")
@@ -103,7 +104,7 @@ def test_a_scanned_page_goes_to_the_model_as_ocr_text(tmp_path):
     """A scan: RapidOCR's reading is chunked and sent like any other text, and whatever the model
     returns is grounded in the OCR lines, with the confidence of the characters it stands on."""
     llm, store = _llm(tmp_path)
-    (table,) = list(extract_file(FIXTURES / "seed-tables-scan-p1.png", "llm", llm))
+    (table,) = list(extract_file(FIXTURES / "seed-tables-scan-p1.png", llm))
     (request,) = _requests(store)[:1]
     sent = request["messages"][-1]["content"]
     assert "财政核定做实职业年金" in sent and "指标1" in sent  # the OCR'd table text

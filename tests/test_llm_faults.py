@@ -7,8 +7,10 @@ import json
 import httpx2
 import pytest
 
-from jixiao.extract_llm import LLMExtractor, Settings
-from jixiao.llm_store import Store
+from jixiao.extract.llm import LLMExtractor
+
+from jixiao.settings import ModelSettings as Settings
+from jixiao.extract.llm_store import Store
 from jixiao.pipeline import extract_file
 
 GOOD = {
@@ -74,7 +76,7 @@ def run(tmp_path, src, server, **kw):
                         workers=1, **kw)
     store = Store(tmp_path / "jixiao.db")
     llm = LLMExtractor(settings, store, http_client=httpx2.Client(transport=httpx2.MockTransport(server)))
-    (table,) = list(extract_file(src, "llm", llm))
+    (table,) = list(extract_file(src, llm))
     return table, store
 
 
@@ -215,6 +217,6 @@ def test_one_table_failing_does_not_stop_the_others(tmp_path):
     settings = Settings(model="m", base_url="http://llm.test/v1", max_retries=0, workers=1, structured_mode="json_schema")
     llm = LLMExtractor(settings, Store(tmp_path / "db.sqlite"),
                        http_client=httpx2.Client(transport=httpx2.MockTransport(server)))
-    tables = list(extract_file(path, "llm", llm))
+    tables = list(extract_file(path, llm))
     assert [t.llm.status for t in tables] == ["failed", "ok"]
     assert [t.project_name for t in tables] == ["档案数字化", "档案修复"]

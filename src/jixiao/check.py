@@ -13,28 +13,23 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ConfigDict
-
-from . import extract_rules
 from .chunk import Chunk
-from .findings import RULES, Finding, ReviewConfig, Source, comment
-from .diff import diff_tables
+from .findings import Finding, ReviewConfig, Source, make_finding
 from .ground import Status, locate, source_text, strings, where
-from .models import ExtractedTable, TableData
+from .models import ExtractedTable, Location, TableData, indicator_index, indicator_path, value_at
 from .values import parse_value
 
-_SLOT_FILLED = re.compile(r"^\s*[*＊]?\s*指标\s*[0-9０-９]+\s*[：:]\s*\S")
+_SLOT = re.compile(r"^\s*[*＊]?\s*指标\s*[0-9０-９]+\s*[：:]")  # an 指标N： slot of the template
+_SLOT_FILLED = re.compile(_SLOT.pattern + r"\s*\S")
 
 
-class Grounding(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Grounding(Location):
+    """A value that is not found exactly in its source: what the source says where it is closest."""
+
     field: str  # e.g. "indicators[3].value_text"
     text: str
     status: Status
     source_text: str | None  # what the source says there (for fuzzy matches)
-    page: int | None
-    bbox: tuple[float, float, float, float] | None
-    line: int | None
 
 
 _LABELS = {"title": "表名", "project_name": "项目名称", "competent_department": "主管部门", "implementing_unit": "实施单位",
@@ -49,9 +44,9 @@ def _label(key: str, table: TableData) -> str:
         return _FUNDS[m.group(1)] + ("（含本级和市县）" if m.group(2) == "all_levels" else "（含本级）")
     if m := re.match(r"(overall|annual)_goals\[(\d+)\]", key):
         return ("总体目标" if m.group(1) == "overall" else "年度目标") + f"{int(m.group(2)) + 1}"
-    if m := re.match(r"indicators\[(\d+)\]\.(name|value_text)", key):
-        ind = table.indicators[int(m.group(1))]
-        return "三级指标" if m.group(2) == "name" else f"“{ind.name}”的指标值"
+    i = indicator_index(key)
+    if i is not None:
+        return "三级指标" if key.endswith(".name") else f"“{table.indicators[i].name}”的指标值"
     return key
 
 
@@ -62,15 +57,21 @@ class Verification:
 
 
 def _finding(rule: str, table: ExtractedTable, ref: str, indicator: str | None, sources: list[Source], **ctx) -> Finding:
-    meta = RULES[rule]
-    return Finding(rule=rule, dimension=meta.dimension, severity=meta.severity, table=table.project_name,
-                   table_ref=ref, indicator=None if meta.table_level else indicator,
-                   message=comment(rule, **ctx), evidence=sources, basis=meta.basis)
+    return make_finding(rule, table.project_name, ref, indicator, sources, **ctx)
+
+
+def _indicator_name(table: TableData, key: str) -> str | None:
+    i = indicator_index(key)
+    return table.indicators[i].name if i is not None else None
 
 
 def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewConfig,
-           second: TableData | None = None) -> Verification:
-    """Cross-verify one table against its source chunk (and a second extraction, if any)."""
+           rules: list[TableData] | None = None) -> Verification:
+    """Cross-verify one table against its source chunk and the rules reading of that chunk.
+
+    `rules` is what the rules reader read from the same chunk (one table per project it found),
+    None when it is not at hand.  A rules-backend table is its own rules reading.
+    """
     v = Verification()
     # values read by OCR: (least sure character, page, box, line) for each field
     unsure = {k: (e.confidence, e.page, e.bbox, e.line) for k, e in table.evidence.items() if e.confidence is not None}
@@ -85,8 +86,7 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
             if status != "exact":  # exact ones are in the table's evidence already: keep what needs a look
                 v.groundings.append(Grounding(field=key, text=text, status=status, source_text=seen,
                                               page=page, bbox=bbox, line=line))
-            indicator = table.indicators[int(re.match(r"indicators\[(\d+)\]", key).group(1))].name \
-                if key.startswith("indicators[") else None
+            indicator = _indicator_name(table, key)
             if status == "not_found":
                 v.findings.append(_finding("GROUND-01", table, ref, indicator,
                                            [Source(text=text, page=None, bbox=None, line=None)],
@@ -102,20 +102,18 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
             # trusted, and values may be missing altogether
             v.findings.append(_finding("OCR-02", table, ref, None, [], lines=len(ocr_lines), low=low,
                                        confidence=f"{config.ocr_min_confidence:.0%}"))
-        expected = _filled_count(chunk)
+        expected = _filled_count(chunk, table, rules)
         if expected is not None and expected != len(table.indicators):
             v.findings.append(_finding("COUNT-01", table, ref, None, [], extracted=len(table.indicators), source=expected))
     for key, (conf, page, bbox, line) in unsure.items():
         if conf < config.ocr_min_confidence:
-            text = _value_at(table, key)
-            indicator = table.indicators[int(re.match(r"indicators\[(\d+)\]", key).group(1))].name \
-                if key.startswith("indicators[") else None
+            text = value_at(table, key)
+            indicator = _indicator_name(table, key)
             v.findings.append(_finding("OCR-01", table, ref, indicator, [Source(text=text, page=page, bbox=bbox, line=line)],
                                        field=_label(key, table), text=text, confidence=f"{conf:.0%}"))
-    if second is table:  # the rules backend: its own second opinion, nothing to compare twice
-        second, reference = None, {i.name: i for i in table.indicators}
-    else:
-        reference = {i.name: i for i in second.indicators} if second is not None else {}
+    own = table.provenance.backend == "rules"
+    second = table if own else (rules[0] if rules and len(rules) == 1 else None)
+    reference = {i.name: i for i in second.indicators} if second is not None else {}
     for i, ind in enumerate(table.indicators):
         derived = parse_value(ind.value_text)
         ref_ind = reference.get(ind.name)
@@ -124,26 +122,17 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
             derived = (ref_ind.operator, ref_ind.value, ref_ind.unit)
         got = (ind.operator, ind.value, ind.unit)
         if tuple(derived) != got:
-            ev = table.evidence.get(f"indicators[{i}].value_text")
+            ev = table.evidence.get(indicator_path(i, "value_text"))
             v.findings.append(_finding(
                 "PARSE-01", table, ref, ind.name,
                 [Source(text=ind.value_text or "", page=ev.page if ev else None, bbox=ev.bbox if ev else None,
                         line=ev.line if ev else None)],
                 name=ind.name, value_text=ind.value_text or "", extracted=_triple(got), derived=_triple(tuple(derived))))
-    if second is not None:
-        for path, mine, theirs in diff_tables(second, table):
-            v.findings.append(_finding("DIFF-01", table, ref, None, [], field=path, rules=theirs, model=mine))
+    # the model's disagreements with the rules reading were found once, when the table was read
+    if table.llm is not None and table.llm.status == "ok":
+        for d in table.llm.disagreements:
+            v.findings.append(_finding("DIFF-01", table, ref, None, [], field=d.field, rules=d.rules, model=d.llm))
     return v
-
-
-def _value_at(table: TableData, key: str) -> str:
-    """The extracted value at an evidence key such as 'funds.total_own_level' or 'indicators[2].name'."""
-    value = table
-    for part in re.findall(r"[a-z_]+|\[\d+\]", key):
-        value = value[int(part[1:-1])] if part.startswith("[") else getattr(value, part, None)
-        if value is None:
-            return ""
-    return str(value)
 
 
 def _triple(t: tuple) -> str:
@@ -151,13 +140,15 @@ def _triple(t: tuple) -> str:
     return "、".join(str(x) if x is not None else "空" for x in (op, value, unit))
 
 
-def _filled_count(chunk: Chunk) -> int | None:
-    """Filled 指标N： slots in the source; for tables without slots, the rules extractor's rows."""
-    slots = [c for r in chunk.rows for c in r.cells if re.match(r"^\s*[*＊]?\s*指标\s*[0-9０-９]+\s*[：:]", c.text)]
+def _filled_count(chunk: Chunk, table: ExtractedTable, rules: list[TableData] | None) -> int | None:
+    """Filled 指标N： slots in the source; for tables without slots, the rules reader's rows (which a
+    rules-backend table is itself, so there is nothing to count then)."""
+    slots = [c for r in chunk.rows for c in r.cells if _SLOT.match(c.text)]
     if slots:
         return sum(1 for c in slots if _SLOT_FILLED.match(c.text))
-    results = extract_rules.extract(chunk)
-    return len(results[0].table.indicators) if len(results) == 1 else None
+    if table.provenance.backend == "rules" or not rules or len(rules) != 1:
+        return None
+    return len(rules[0].indicators)
 
 
 @dataclass
@@ -187,13 +178,9 @@ def conclude(verified: list[tuple[str, ExtractedTable, Verification]], config: R
     return [Checked(ref, t, v.groundings, by_ref[ref], suggested_grade(by_ref[ref], config)) for ref, t, v in verified]
 
 
-def check(items: list[tuple[ExtractedTable, Chunk | None, TableData | None]],
+def check(items: list[tuple[ExtractedTable, Chunk | None, list[TableData] | None]],
           config: ReviewConfig | None = None) -> list[Checked]:
-    """Check a batch: (table, its source chunk or None, a second extraction or None) each.
-
-    The rules extractor's own output is its own second opinion, so a rules-only run compares
-    nothing twice; a model's output is compared with the rules reading of the same chunk.
-    """
+    """Check a batch: (table, its source chunk or None, the rules reading of that chunk or None) each."""
     config = config or ReviewConfig()
     per_file: dict[str, int] = {}
     verified = []
@@ -201,5 +188,5 @@ def check(items: list[tuple[ExtractedTable, Chunk | None, TableData | None]],
         n = per_file.get(t.provenance.source_file, 0)
         per_file[t.provenance.source_file] = n + 1
         ref = table_ref(t, n)
-        verified.append((ref, t, verify(t, ref, chunk, config, second if second is not None else t)))
+        verified.append((ref, t, verify(t, ref, chunk, config, second)))
     return conclude(verified, config)

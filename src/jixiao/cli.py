@@ -1,11 +1,13 @@
-"""The `jixiao` command line."""
+"""The `jixiao` command line: options in, settings loaded once, the batch runner, exit codes out.
+
+Heavy libraries (PyMuPDF, OCR, the model client, spreadsheets) are imported inside the commands
+that use them, so `jixiao --help` and reading a text file pay only for what they use.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
-import traceback
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -13,39 +15,40 @@ from typing import Annotated
 import typer
 
 from . import __version__
-from . import config as settings
-from .check import check
-from .fileio import OutputNames, write_atomic
-from .document import InputError
-from .fileio import sha256_of
-from .readers import IMAGE_SUFFIXES, TEXT_SUFFIXES
-from .settings import OCR_ENGINES, OCR_MODES, ReadOptions
-from .models import SCHEMAS, ExtractedTable, schema_text
-from .pipeline import BACKENDS, extract_with_chunks
-from .report import write_reports
+from .settings import BACKENDS, MODES, OCR_ENGINES, OCR_MODES, ConfigError, ReadOptions, Settings, load_settings
+
+def _plain_arguments() -> None:
+    """typer 0.29 prints arguments as `{paths}...` with a Python type (`<list[Path]>`) beside them;
+    a user needs `PATH...` and the help text, as in any Unix tool."""
+    from typer.core import TyperArgument
+
+    TyperArgument.display_type = lambda self, ctx: ""
+    TyperArgument._usage_display_name = lambda self: (self.display_name_raw if self.required
+                                                      else f"[{self.display_name_raw}]") + ("..." if self.nargs != 1 else "")
+
+
+_plain_arguments()
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
+    rich_markup_mode=None,  # help text is plain: "[llm]" is a TOML section, not markup
     help="jixiao (绩效): read budget performance target tables (绩效目标表) into strict JSON, check them "
          "and draft review comments (审核意见).",
 )
 
 
-class Format(str, Enum):
-    json = "json"
-    jsonl = "jsonl"
+def _choices(name: str, values) -> type[Enum]:
+    # the choices live with the settings; these only give them to typer
+    return Enum(name, {v: v for v in values}, type=str)
 
 
-# the choices live with ReadOptions; these only give them to typer
-OcrMode = Enum("OcrMode", {m: m for m in OCR_MODES}, type=str)
-OcrEngine = Enum("OcrEngine", {e: e for e in OCR_ENGINES}, type=str)
-
-
-class FailOn(str, Enum):
-    error = "error"
-    warning = "warning"
-    never = "never"
+Format = _choices("Format", ("json", "jsonl"))
+OcrMode = _choices("OcrMode", OCR_MODES)
+OcrEngine = _choices("OcrEngine", OCR_ENGINES)
+BackendChoice = _choices("BackendChoice", BACKENDS)
+ModeChoice = _choices("ModeChoice", ("auto", *MODES))
+FailOn = _choices("FailOn", ("error", "warning", "never"))
 
 
 def _version(value: bool) -> None:
@@ -63,32 +66,26 @@ def main(
 
 
 # -- shared options ----------------------------------------------------------------------------
-Paths = Annotated[list[Path], typer.Argument(help="PDF or text files, or folders of them.")]
-Backend = Annotated[str, typer.Option(help="rules (offline), llm (a model), or auto: llm when a model is configured.")]
-Model = Annotated[str | None, typer.Option(help="Model name (else $JIXIAO_MODEL or [llm] model).")]
-BaseUrl = Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (else $OPENAI_BASE_URL).")]
-Mode = Annotated[str | None, typer.Option("--structured-mode", help="auto, json_schema, tools, json_object or prompt.")]
-Workers = Annotated[int | None, typer.Option(help="Tables sent to the model at once (default 4).")]
-Rpm = Annotated[float | None, typer.Option(help="At most this many model requests a minute.")]
+Paths = Annotated[list[Path], typer.Argument(
+    metavar="PATH", show_default=False,
+    help="PDF, image (PNG/JPEG/TIFF) or text files, folders of them, or glob patterns.")]
+Backend = Annotated[BackendChoice, typer.Option(
+    help="rules (offline), llm (a model), or auto: llm when a model is configured.")]
+Model = Annotated[str | None, typer.Option(metavar="NAME", help="Model name (else $JIXIAO_MODEL or model in [llm] of --config).")]
+BaseUrl = Annotated[str | None, typer.Option(metavar="URL", help="OpenAI-compatible endpoint (else $OPENAI_BASE_URL).")]
+Mode = Annotated[ModeChoice | None, typer.Option("--structured-mode", help="Structured-output mode (default: auto, probed).")]
+Workers = Annotated[int | None, typer.Option(metavar="N", help="Tables sent to the model at once (default 4).")]
+Rpm = Annotated[float | None, typer.Option(metavar="N", help="At most this many model requests a minute.")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Ask the model again even for tables it already answered.")]
-Config = Annotated[Path | None, typer.Option(help="TOML file with [llm] and [review] settings.")]
+Config = Annotated[Path | None, typer.Option(metavar="FILE", help="TOML file with [llm] and [review] tables.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")]
 FailOnOpt = Annotated[FailOn, typer.Option(help="Exit 1 when any finding is this severe (error: 错误; warning: 错误 or 警告).")]
 Images = Annotated[bool, typer.Option(help="Page crops in review.html.")]
-Password = Annotated[str | None, typer.Option(help="Password for encrypted PDFs.")]
+Password = Annotated[str | None, typer.Option(metavar="TEXT", help="Password for encrypted PDFs.")]
 OcrOpt = Annotated[OcrMode, typer.Option("--ocr", help="auto: OCR images and pages without a usable text layer; "
                                                     "force: OCR every page; off: never.")]
 OcrEngineOpt = Annotated[OcrEngine, typer.Option("--ocr-engine", help="rapidocr (bundled models) or tesseract "
                                                                      "(needs tesseract-ocr and tesseract-ocr-chi-sim).")]
-
-
-def _ocr_progress(path: Path, page: int) -> None:
-    # OCR takes seconds a page: on a terminal, say where a long scan has got to
-    typer.echo(f"jixiao: OCR {path.name} page {page} done", err=True)
-
-
-def _read(password: str | None, ocr: OcrMode, engine: OcrEngine) -> ReadOptions:
-    return ReadOptions(password=password, ocr=ocr.value, ocr_engine=engine.value)
 
 
 def _fail(message: str, code: int = 2):
@@ -96,45 +93,43 @@ def _fail(message: str, code: int = 2):
     raise typer.Exit(code)
 
 
-def _backend(backend: str, data: dict, **flags):
-    """The backend to use and, for the model, its extractor."""
-    if backend not in BACKENDS:
-        _fail(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+def _error(path: Path, reason: str) -> None:
+    typer.echo(f"jixiao: error: {path}: {reason}", err=True)
+
+
+def _warning(path: Path, reason: str) -> None:
+    typer.echo(f"jixiao: warning: {path}: {reason}", err=True)
+
+
+def _settings(config: Path | None, backend: Enum = BackendChoice.rules, read: ReadOptions | None = None,
+              **model_flags) -> Settings:
+    """Flags, environment and the config file, once; a bad configuration is one line and exit 2."""
+    flags = {k: (v.value if isinstance(v, Enum) else v) for k, v in model_flags.items()}
     try:
-        llm_settings = settings.llm_settings(data, **flags)
-    except settings.ConfigError as e:
+        return load_settings(config, backend=backend.value, read=read, **flags)
+    except ConfigError as e:
         _fail(str(e))
-    if backend == "auto":
-        backend = "llm" if llm_settings else "rules"
-    if backend == "rules":
-        return "rules", None
-    if llm_settings is None:
-        _fail("the llm backend needs a model: --model, $JIXIAO_MODEL or [llm] model in --config")
-    from .extract_llm import LLMExtractor
-    from .llm_store import Store
-
-    return "llm", LLMExtractor(llm_settings, Store(settings.cache_path(data)))
 
 
-def _config(path: Path | None) -> dict:
-    try:
-        return settings.load(path)
-    except settings.ConfigError as e:
-        _fail(str(e))
+def _extractor(settings: Settings):
+    from .extract import build_extractor
+
+    return build_extractor(settings)
 
 
 def _inputs(paths: list[Path]) -> list[Path]:
-    """Files named, the PDFs, images and text files inside folders named (sorted, recursive), and the
-    files matching glob patterns the shell did not expand (quoted, or on Windows)."""
+    """Files named, the readable files inside folders named (sorted, recursive), and the files
+    matching glob patterns the shell did not expand (quoted, or on Windows)."""
     import glob
+
+    from .readers import SUFFIXES
 
     out: list[Path] = []
     for p in paths:
         if not p.exists() and any(ch in str(p) for ch in "*?["):
             out.extend(Path(m) for m in sorted(glob.glob(str(p), recursive=True)) if Path(m).is_file())
         elif p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file()
-                              and f.suffix.lower() in {".pdf"} | TEXT_SUFFIXES | IMAGE_SUFFIXES))
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES))
         else:
             out.append(p)
     if not out:
@@ -142,17 +137,13 @@ def _inputs(paths: list[Path]) -> list[Path]:
     return out
 
 
-def _dump(tables: list[dict], fmt: Format) -> str:
-    if fmt is Format.jsonl:
+def _dump(tables: list[dict], fmt: Enum) -> str:
+    if fmt.value == "jsonl":
         return "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tables)
     return json.dumps(tables, ensure_ascii=False, indent=2) + "\n"
 
 
-def _error(path: Path, reason: str) -> None:
-    typer.echo(f"jixiao: error: {path}: {reason}", err=True)
-
-
-def print_usage(tables: list[ExtractedTable]) -> None:
+def print_usage(tables) -> None:
     """Model usage per table and in total, on stderr (it is stored with each table too)."""
     runs = [t for t in tables if t.llm is not None]
     if not runs:
@@ -169,63 +160,77 @@ def print_usage(tables: list[ExtractedTable]) -> None:
                f"{sum(t.llm.status == 'failed' for t in runs)} failed", err=True)
 
 
-class _Reader:
-    """Reads each input in turn: one stderr line for each that fails, the batch goes on.
+def _said(outcome) -> None:
+    """The one line a file gets when it failed or held no table."""
+    if outcome.error:
+        _error(outcome.path, outcome.error)
+    elif outcome.warning:
+        _warning(outcome.path, outcome.warning)
 
-    Tables read before a failure in the middle of a file are kept.
-    """
 
-    def __init__(self, backend: str, llm, debug: bool, read: ReadOptions):
-        self.backend, self.llm, self.debug, self.read = backend, llm, debug, read
-        self.failed = 0
-        self.tables: list[ExtractedTable] = []
+def _exit(outcomes, checked=None, fail_on: Enum = FailOn.never) -> None:
+    """The exit-code policy of every command: 1 when an input failed or findings reach --fail-on."""
+    from .findings import severity_counts
 
-    def __call__(self, files: list[Path]):
-        for path in files:
-            pairs = []
-            try:
-                for pair in extract_with_chunks(path, self.backend, self.llm, self.read):
-                    pairs.append(pair)
-            except Exception as e:  # one broken input must not stop the batch
-                reason = str(e) if isinstance(e, InputError) else f"unexpected {type(e).__name__}: {e}"
-                if self.debug and not isinstance(e, InputError):
-                    traceback.print_exc()
-                kept = f" ({len(pairs)} table(s) read before it are kept)" if pairs else ""
-                _error(path, reason.splitlines()[0] + kept)
-                self.failed += 1
-                if not pairs:
-                    continue
-            else:
-                if not pairs:
-                    typer.echo(f"jixiao: warning: {path}: no performance target table found", err=True)
-            self.tables.extend(t for _c, t in pairs)
-            yield path, pairs
+    code = 0
+    failed = sum(1 for o in outcomes if o.error)
+    if failed:
+        typer.echo(f"jixiao: {failed} of {len(outcomes)} input(s) failed", err=True)
+        code = 1
+    if checked is not None:
+        counts = severity_counts(f for c in checked for f in c.findings)
+        if (fail_on.value == "error" and counts["错误"]) or (fail_on.value == "warning" and (counts["错误"] or counts["警告"])):
+            typer.echo(f"jixiao: findings at or above --fail-on {fail_on.value}", err=True)
+            code = 1
+    if code:
+        raise typer.Exit(code)
 
-    def usage(self) -> None:
-        print_usage(self.tables)
+
+def _reports(checked, output: Path, images: bool, max_crops: int) -> None:
+    from .findings import severity_counts
+    from .report import write_reports
+
+    paths = write_reports(checked, output, images=images, max_crops=max_crops)
+    counts = severity_counts(f for c in checked for f in c.findings)
+    typer.echo(f"{len(checked)} table(s) checked: " + ", ".join(f"{s} {n}" for s, n in counts.items())
+               + f" -> {', '.join(str(p) for p in paths)}", err=True)
+
+
+def _ocr_progress(path: Path, page: int) -> None:
+    # OCR takes seconds a page: on a terminal, say where a long scan has got to
+    typer.echo(f"jixiao: OCR {path.name} page {page} done", err=True)
 
 
 # -- commands ----------------------------------------------------------------------------------
 @app.command()
 def extract(
     paths: Paths,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help="Folder for one output file per input; stdout if omitted.")] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", metavar="DIR", help="Folder for one output file per input; stdout if omitted.")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="json: a list per input; jsonl: one table per line.")] = Format.json,
-    backend: Backend = "rules", model: Model = None, base_url: BaseUrl = None, structured_mode: Mode = None,
+    backend: Backend = BackendChoice.rules, model: Model = None, base_url: BaseUrl = None, structured_mode: Mode = None,
     workers: Workers = None, rpm: Rpm = None, no_cache: NoCache = False, config: Config = None, debug: Debug = False,
     password: Password = None, ocr: OcrOpt = OcrMode.auto, ocr_engine: OcrEngineOpt = OcrEngine.rapidocr,
 ) -> None:
     """Extract every performance-target table of each input into the output contract."""
-    data = _config(config)
-    backend, llm = _backend(backend, data, model=model, base_url=base_url, structured_mode=structured_mode,
-                            workers=workers, rpm=rpm, use_cache=False if no_cache else None)
+    from .batch import read_one
+    from .fileio import OutputNames, write_atomic
+
+    read = ReadOptions(password=password, ocr=ocr.value, ocr_engine=ocr_engine.value,
+                       on_ocr=_ocr_progress if sys.stderr.isatty() else None)
+    settings = _settings(config, backend, read, model=model, base_url=base_url, structured_mode=structured_mode,
+                         workers=workers, rpm=rpm, use_cache=False if no_cache else None)
+    extractor = _extractor(settings)
     files = _inputs(paths)
     if output is not None:
         output.mkdir(parents=True, exist_ok=True)
-    reader, names, everything = _Reader(backend, llm, debug, dataclasses.replace(
-        _read(password, ocr, ocr_engine), on_ocr=_ocr_progress if sys.stderr.isatty() else None)), OutputNames(), []
-    for path, pairs in reader(files):
-        tables = [t.model_dump(mode="json") for _c, t in pairs]
+    names, everything, outcomes = OutputNames(), [], []
+    for path in files:
+        outcome = read_one(path, extractor, settings.read, debug=debug)
+        outcomes.append(outcome)
+        _said(outcome)
+        if outcome.error and not outcome.tables:
+            continue
+        tables = [t.model_dump(mode="json") for t in outcome.tables]
         if output is None:
             everything.extend(tables)
             continue
@@ -234,34 +239,15 @@ def extract(
         typer.echo(f"{path}: {len(tables)} table(s) -> {target}", err=True)
     if output is None:
         sys.stdout.write(_dump(everything, fmt))
-    reader.usage()
-    if reader.failed:
-        typer.echo(f"jixiao: {reader.failed} of {len(files)} input(s) failed", err=True)
-        raise typer.Exit(1)
-
-
-def _finish_review(checked, output: Path, fail_on: FailOn, images: bool, failed_inputs: int, total_inputs: int,
-                   max_crops: int = 400) -> None:
-    paths = write_reports(checked, output, images=images, max_crops=max_crops)
-    counts = {s: sum(f.severity == s for c in checked for f in c.findings) for s in ("错误", "警告", "建议")}
-    typer.echo(f"{len(checked)} table(s) checked: 错误 {counts['错误']}, 警告 {counts['警告']}, 建议 {counts['建议']}"
-               f" -> {', '.join(str(p) for p in paths)}", err=True)
-    code = 0
-    if failed_inputs:
-        typer.echo(f"jixiao: {failed_inputs} of {total_inputs} input(s) failed", err=True)
-        code = 1
-    if (fail_on is FailOn.error and counts["错误"]) or (fail_on is FailOn.warning and (counts["错误"] or counts["警告"])):
-        typer.echo(f"jixiao: findings at or above --fail-on {fail_on.value}", err=True)
-        code = 1
-    if code:
-        raise typer.Exit(code)
+    print_usage([t for o in outcomes for t in o.tables])
+    _exit(outcomes)
 
 
 @app.command()
 def run(
     paths: Paths,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for extractions and reports.")],
-    backend: Backend = "rules", model: Model = None, base_url: BaseUrl = None, structured_mode: Mode = None,
+    output: Annotated[Path, typer.Option("-o", "--output", metavar="DIR", help="Folder for extractions and reports.")],
+    backend: Backend = BackendChoice.rules, model: Model = None, base_url: BaseUrl = None, structured_mode: Mode = None,
     workers: Workers = None, rpm: Rpm = None, no_cache: NoCache = False, config: Config = None,
     fail_on: FailOnOpt = FailOn.never, images: Images = True,
     force: Annotated[bool, typer.Option("--force", help="Redo every file, also those a killed run finished.")] = False,
@@ -273,100 +259,59 @@ def run(
     Paths may be files, folders or glob patterns.  The run is durable: started again after being
     killed, it skips the files already done and finishes the rest.
     """
-    from .progress import BatchProgress
-    from .run import run_batch
+    import dataclasses
 
-    data = _config(config)
-    try:
-        review_cfg = settings.review_config(data)
-    except settings.ConfigError as e:
-        _fail(str(e))
-    backend, llm = _backend(backend, data, model=model, base_url=base_url, structured_mode=structured_mode,
-                            workers=workers, rpm=rpm, use_cache=False if no_cache else None)
+    from .batch import run_batch
+    from .progress import BatchProgress
+
+    settings = _settings(config, backend, ReadOptions(password=password, ocr=ocr.value, ocr_engine=ocr_engine.value),
+                         model=model, base_url=base_url, structured_mode=structured_mode, workers=workers, rpm=rpm,
+                         use_cache=False if no_cache else None)
+    extractor = _extractor(settings)
     files = _inputs(paths)
     with BatchProgress(len(files)) as progress:
-        read = dataclasses.replace(_read(password, ocr, ocr_engine), on_ocr=progress.ocr_page)
-        outcomes, checked = run_batch(files, output, backend, llm, review_cfg, force=force, read=read,
+        settings.read = dataclasses.replace(settings.read, on_ocr=progress.ocr_page)
+        outcomes, checked = run_batch(files, output, settings, extractor, force=force,
                                       on_file=progress.file_done, debug=debug)
     for o in outcomes:
-        if o.error:
-            _error(o.path, o.error)
-        elif o.warning:
-            typer.echo(f"jixiao: warning: {o.path}: {o.warning}", err=True)
+        _said(o)
     progress.summary(outcomes, checked)
     print_usage([t for o in outcomes for t in o.tables])
-    failed = sum(1 for o in outcomes if o.error)
-    _finish_review(checked, output, fail_on, images, failed, len(files), review_cfg.max_crops)
-
-
-def _load_results(path: Path) -> list[ExtractedTable]:
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError:
-        data = [json.loads(line) for line in text.splitlines() if line.strip()]
-    if isinstance(data, dict):
-        data = [data]
-    return [ExtractedTable.model_validate(t) for t in data]
-
-
-def _sources(table: ExtractedTable, cache: dict) -> tuple:
-    """The chunk a stored table was read from, and the rules reading of it, by re-reading its source."""
-    src = Path(table.provenance.source_file)
-    if src not in cache:
-        pairs = []
-        try:
-            if src.is_file() and sha256_of(src) == table.provenance.sha256:
-                pairs = list(extract_with_chunks(src, "rules"))
-            else:
-                typer.echo(f"jixiao: warning: {src}: source missing or changed; values are not grounded", err=True)
-        except InputError:
-            pass
-        cache[src] = pairs
-    same_pages = [(c, t) for c, t in cache[src] if t.provenance.pages == table.provenance.pages]
-    for c, t in same_pages:
-        if t.project_name == table.project_name:
-            return c, t
-    return same_pages[0] if same_pages else (None, None)
+    _reports(checked, output, images, settings.review.max_crops)
+    _exit(outcomes, checked, fail_on)
 
 
 @app.command()
 def review(
-    results: Annotated[list[Path], typer.Argument(help="Extraction outputs (json or jsonl) of `jixiao extract`.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the reports.")],
-    config: Config = None, fail_on: FailOnOpt = FailOn.never, images: Images = True,
+    results: Annotated[list[Path], typer.Argument(metavar="RESULTS", show_default=False,
+                                                  help="Extraction outputs (json or jsonl) of `jixiao extract`.")],
+    output: Annotated[Path, typer.Option("-o", "--output", metavar="DIR", help="Folder for the reports.")],
+    config: Config = None, fail_on: FailOnOpt = FailOn.never, images: Images = True, debug: Debug = False,
 ) -> None:
     """Check extraction outputs against their sources and write the reports."""
-    try:
-        review_cfg = settings.review_config(_config(config))
-    except settings.ConfigError as e:
-        _fail(str(e))
-    items, cache, failed = [], {}, 0
-    for path in results:
-        try:
-            tables = _load_results(path)
-        except Exception as e:
-            _error(path, f"not an extraction output: {str(e).splitlines()[0]}")
-            failed += 1
-            continue
-        for table in tables:
-            chunk, rules_table = _sources(table, cache)
-            second = rules_table if table.provenance.backend != "rules" and rules_table is not None else None
-            items.append((table, chunk, second))
-    _finish_review(check(items, review_cfg), output, fail_on, images, failed, len(results), review_cfg.max_crops)
+    from .batch import conclude_outcomes, review_results
+
+    settings = _settings(config)
+    outcomes = review_results(results, settings.review, _warning, debug)
+    for o in outcomes:
+        if o.error:
+            _said(o)
+    checked = conclude_outcomes(outcomes, settings.review)
+    _reports(checked, output, images, settings.review.max_crops)
+    _exit(outcomes, checked, fail_on)
 
 
 @app.command()
 def logs(
-    n: Annotated[int, typer.Option("-n", help="How many of the latest calls.")] = 20,
+    n: Annotated[int, typer.Option("-n", metavar="N", help="How many of the latest calls.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Full records (request and response) as JSON lines.")] = False,
-    source: Annotated[str | None, typer.Option(help="Only calls for source files whose path contains this.")] = None,
+    source: Annotated[str | None, typer.Option(metavar="TEXT", help="Only calls for source files whose path contains this.")] = None,
     config: Config = None,
 ) -> None:
     """Show the latest model calls from the log (every prompt and response is kept there)."""
-    from .llm_store import Store
+    from .extract.llm_store import Store
 
-    store = Store(settings.cache_path(_config(config)))
+    store = Store(_settings(config).cache_path)
     rows = store.calls(n, source)
     if as_json:
         for r in rows:
@@ -385,9 +330,11 @@ def logs(
 
 @app.command()
 def schema(
-    write: Annotated[Path | None, typer.Option("--write", help="Write every schema file into this folder.")] = None,
+    write: Annotated[Path | None, typer.Option("--write", metavar="DIR", help="Write every schema file into this folder.")] = None,
 ) -> None:
     """Print the JSON Schema of one table (the contract), or write all schema files."""
+    from .models import SCHEMAS, schema_text
+
     if write is None:
         sys.stdout.write(schema_text(SCHEMAS["table.schema.json"]))
         return

@@ -12,6 +12,9 @@ from typing import Literal
 import jinja2
 from pydantic import BaseModel, ConfigDict, Field
 
+from .models import Location
+from .settings import ReviewConfig
+
 Severity = Literal["错误", "警告", "建议"]
 SEVERITY_ORDER = {"错误": 0, "警告": 1, "建议": 2}
 DIMENSIONS = ("完整性", "相关性", "适当性", "可行性", "规范性", "数据核对")
@@ -89,14 +92,10 @@ RULES: dict[str, Rule] = {
 SUPERSEDES = {"MEAS-04": "MEAS-01", "MEAS-03": "MEAS-05", "GOAL-01": "GOAL-02"}
 
 
-class Source(BaseModel):
-    """Where the evidence of a finding stands in the source document."""
+class Source(Location):
+    """The text a finding rests on, and where it stands in the source document."""
 
-    model_config = ConfigDict(extra="forbid")
     text: str
-    page: int | None
-    bbox: tuple[float, float, float, float] | None
-    line: int | None
 
 
 class Finding(BaseModel):
@@ -112,26 +111,6 @@ class Finding(BaseModel):
     basis: str = Field(description="the document the rule rests on")
 
 
-class ReviewConfig(BaseModel):
-    """Thresholds the catalogue marks as practice ([惯例]); override them in the [review] table of --config."""
-
-    model_config = ConfigDict(extra="forbid")
-    satisfaction_floor: float = 80  # SAT-01
-    low_count_max: float = 1  # APPR-01
-    inverse_rate_ceiling: float = 50  # DIR-01
-    vague_goal_max_chars: int = 12  # GOAL-02
-    funds_tolerance: float = 0.005  # CONS-01/03/04, COST-01 (万元)
-    rel_min_clause_chars: int = 6  # REL-02
-    rel_batch_min_tables: int = 4  # REL: batch-frequent bigrams
-    fuzzy_threshold: float = 0.75  # grounding
-    grade_error_for_poor: int = 3  # suggested grade 差 from this many 错误
-    grade_warnings_for_fair: int = 3  # 中 from this many 警告 (or any 错误)
-    max_crops: int = 400  # page images in review.html: enough for a reviewer, bounded for big runs
-    ocr_min_confidence: float = 0.9  # OCR-01: values read with a less sure character are flagged
-    ocr_poor_share: float = 0.2  # OCR-02: a table whose OCR'd lines are this often unsure is unreliable as a whole
-
-
-
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("jixiao", "templates/comments"),
     autoescape=False,  # plain text: escaping happens in each report's own format
@@ -142,6 +121,23 @@ _env = jinja2.Environment(
 
 def comment(rule: str, **context) -> str:
     return _env.get_template(f"{rule}.j2").render(**context).strip()
+
+
+def make_finding(rule: str, table_name: str | None, ref: str, indicator: str | None, sources: list[Source],
+                 severity: Severity | None = None, **context) -> Finding:
+    """The one place a finding is made: the catalogue's dimension, severity and basis, the drafted comment."""
+    meta = RULES[rule]
+    return Finding(rule=rule, dimension=meta.dimension, severity=severity or meta.severity, table=table_name,
+                   table_ref=ref, indicator=None if meta.table_level else indicator,
+                   message=comment(rule, **context), evidence=sources, basis=meta.basis)
+
+
+def severity_counts(findings) -> dict[str, int]:
+    """错误/警告/建议 counts, in that order, for any iterable of findings."""
+    counts = dict.fromkeys(SEVERITY_ORDER, 0)
+    for f in findings:
+        counts[f.severity] += 1
+    return counts
 
 
 def suggested_grade(findings: list[Finding], config: ReviewConfig) -> str:

@@ -9,6 +9,7 @@ no extra keys, enums as Literal, verbatim fields before the ones derived from th
 from __future__ import annotations
 
 import json
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -67,14 +68,21 @@ class TableData(Strict):
     indicators: list[Indicator] = Field(description="filled indicator slots in page order")
 
 
-class Evidence(Strict):
-    """Where a value was read: 1-based page (null for text files), box in unrotated page points
-    (for an image file, the points of the image page PyMuPDF opens), and the 1-based line of a
-    text file."""
+class Location(Strict):
+    """A place in a source document: 1-based page (null for text files), box in unrotated page
+    points (for an image file, the points of the image page PyMuPDF opens), and the 1-based line of
+    a text file.  Evidence, the sources of findings and groundings are all locations."""
 
     page: int | None
     bbox: tuple[float, float, float, float] | None
     line: int | None
+
+
+class Evidence(Location):
+    """Where a value was read: 1-based page (null for text files), box in unrotated page points
+    (for an image file, the points of the image page PyMuPDF opens), and the 1-based line of a
+    text file."""
+
     confidence: float | None = Field(default=None, description=(
         "OCR only: the probability of the least sure character of the text the value was read from; "
         "null for a text layer, a text file, or an engine that gives none"))
@@ -124,6 +132,41 @@ class ExtractedTable(TableData):
 
     def contract(self) -> TableData:
         return TableData.model_validate(self.model_dump(include=set(TableData.model_fields)))
+
+
+# -- field paths ------------------------------------------------------------------------------
+# Evidence and groundings are keyed by the path of the field they belong to, e.g. "title",
+# "funds.total_own_level", "annual_goals[1]", "indicators[3].value_text".
+
+_PATH_PART = re.compile(r"[a-z_0-9]+|\[\d+\]")
+
+
+def indicator_path(i: int, field: str) -> str:
+    return f"indicators[{i}].{field}"
+
+
+def path_parts(path: str) -> list[str | int]:
+    """'indicators[3].value_text' -> ['indicators', 3, 'value_text']."""
+    return [int(p[1:-1]) if p.startswith("[") else p for p in _PATH_PART.findall(path)]
+
+
+def indicator_index(path: str) -> int | None:
+    """The indicator a path belongs to, or None for header, fund and goal fields."""
+    parts = path_parts(path)
+    return parts[1] if len(parts) > 1 and parts[0] == "indicators" and isinstance(parts[1], int) else None
+
+
+def value_at(table: TableData, path: str) -> str:
+    """The extracted value at a path, as text ('' when there is none)."""
+    value = table
+    for part in path_parts(path):
+        try:
+            value = value[part] if isinstance(part, int) else getattr(value, part, None)
+        except IndexError:
+            return ""
+        if value is None:
+            return ""
+    return str(value)
 
 
 SCHEMAS = {"table.schema.json": TableData, "extracted_table.schema.json": ExtractedTable}

@@ -6,6 +6,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .findings import SEVERITY_ORDER, severity_counts
+
 
 class BatchProgress:
     def __init__(self, total: int):
@@ -48,11 +50,10 @@ class BatchProgress:
         for c in checked:
             by_file.setdefault(c.table.provenance.source_file, []).extend(c.findings)
         table = Table(title="jixiao run", show_lines=False)
-        for col in ("file", "tables", "错误", "警告", "建议", "note"):
+        for col in ("file", "tables", *SEVERITY_ORDER, "note"):
             table.add_column(col)
         for o in outcomes:
             fs = by_file.get(str(o.path), [])
             note = o.error or o.warning or ("done before (resumed)" if o.resumed else "")
-            table.add_row(str(o.path), str(len(o.tables)), *(str(sum(f.severity == s for f in fs))
-                                                             for s in ("错误", "警告", "建议")), note)
+            table.add_row(str(o.path), str(len(o.tables)), *map(str, severity_counts(fs).values()), note)
         self.console.print(table)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .findings import RULES, SUPERSEDES, Finding, ReviewConfig, Source, comment
-from .models import ExtractedTable, Indicator
+from .findings import RULES, SUPERSEDES, Finding, ReviewConfig, Source, make_finding
+from .models import ExtractedTable, Indicator, indicator_path
 from .values import squash
 
 # §4.2 lexicons
@@ -91,17 +91,11 @@ class _Ctx:
 
     def ind_sources(self, i: int) -> list[Source]:
         ind = self.t.indicators[i]
-        return self.source(f"indicators[{i}].name", ind.name) + self.source(f"indicators[{i}].value_text", ind.value_text)
+        return self.source(indicator_path(i, "name"), ind.name) + self.source(indicator_path(i, "value_text"), ind.value_text)
 
     def emit(self, rule: str, indicator: str | None = None, sources: list[Source] | None = None,
              severity: str | None = None, **context) -> None:
-        meta = RULES[rule]
-        self.out.append(Finding(
-            rule=rule, dimension=meta.dimension, severity=severity or meta.severity,
-            table=self.t.project_name, table_ref=self.ref,
-            indicator=None if meta.table_level else indicator,
-            message=comment(rule, **context), evidence=sources or [], basis=meta.basis,
-        ))
+        self.out.append(make_finding(rule, self.t.project_name, self.ref, indicator, sources or [], severity, **context))
 
     @property
     def total(self) -> float | None:

@@ -19,6 +19,7 @@ from ..settings import ReadOptions
 from .text import TEXT_SUFFIXES, looks_like_text, text_pages
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+SUFFIXES = {".pdf"} | IMAGE_SUFFIXES | TEXT_SUFFIXES  # what a folder given as input is searched for
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 
 

@@ -28,11 +28,11 @@ from pathlib import Path
 import jinja2
 from pydantic import ValidationError
 
-from .chunk import Chunk
+from ..chunk import Chunk
 from .llm_store import Store, public_url
-from .models import TableData
+from ..models import TableData
+from ..settings import MODES, ModelSettings
 
-MODES = ("json_schema", "tools", "json_object", "prompt")
 TOOL_NAME = "record_table"
 # A server that cannot do a structured-output feature says so in a 400/422/500 naming it.
 _WIRE_REJECTION = re.compile(
@@ -44,7 +44,7 @@ _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
 
 def prompts_dir() -> Path:
     """prompts/ of a source checkout, else the copy installed under <prefix>/share/jixiao."""
-    here = Path(__file__).resolve().parents[2] / "prompts"
+    here = Path(__file__).resolve().parents[3] / "prompts"
     if (here / "system.j2").is_file():
         return here
     return Path(sys.prefix) / "share" / "jixiao" / "prompts"
@@ -56,25 +56,6 @@ class LLMError(Exception):
 
 class _WireRejected(Exception):
     pass
-
-
-@dataclass
-class Settings:
-    model: str
-    base_url: str | None = None
-    api_key: str | None = None  # kept in memory only: never logged, cached or written
-    structured_mode: str = "auto"
-    max_reasks: int = 2
-    max_tokens: int = 4096
-    temperature: float = 0.0
-    seed: int | None = 0
-    timeout: float = 120.0
-    connect_timeout: float = 10.0
-    max_retries: int = 3
-    workers: int = 4
-    rpm: float | None = None
-    use_cache: bool = True
-    example: bool = True
 
 
 @dataclass
@@ -124,11 +105,17 @@ def _compact_schema() -> str:
 
 
 class LLMExtractor:
-    def __init__(self, settings: Settings, store: Store | None = None, http_client=None):
+    """The model backend; the rules reader reads every chunk too (second opinion and fallback)."""
+
+    name = "llm"
+
+    def __init__(self, settings: ModelSettings, store: Store | None = None, http_client=None,
+                 fuzzy_threshold: float = 0.75):
         from openai import OpenAI
         import httpx2
 
         self.s = settings
+        self.fuzzy_threshold = fuzzy_threshold  # grounding of the model's values, as the checker does
         self.store = store or Store()
         self.client = OpenAI(
             api_key=settings.api_key or "not-needed",  # local servers take any key
@@ -313,6 +300,40 @@ class LLMExtractor:
         return content, choice.get("finish_reason"), message.get("refusal")
 
     # -- many chunks ----------------------------------------------------------------------------
+    def readings(self, chunks: Iterable[Chunk], source: str, provenance) -> Iterator:
+        """Each chunk's model reading, with the rules reading of the same chunk beside it."""
+        from . import Reading, rules_results, rules_tables
+
+        for chunk, outcome in self.map(chunks, source):
+            results = rules_results(chunk)
+            yield Reading(chunk, self._tables(chunk, outcome, results, provenance), [r.table for r in results])
+
+    def _tables(self, chunk: Chunk, outcome: Outcome, results: list, provenance) -> list:
+        from ..diff import diff_tables
+        from ..ground import evidence_for
+        from ..models import ExtractedTable, FieldDiff, LLMInfo
+        from . import ocr_notes, rules_tables
+
+        info = dict(model=self.s.model, base_url=public_url(self.base_url), structured_mode=outcome.mode,
+                    prompt_hash=outcome.prompt_hash, cache_hit=outcome.cache_hit, calls=outcome.calls,
+                    attempts=outcome.attempts, prompt_tokens=outcome.prompt_tokens,
+                    completion_tokens=outcome.completion_tokens, errors=outcome.errors)
+        if outcome.table is None:
+            # the model failed on this table: the rules reading stays available, marked as such
+            tables = rules_tables(chunk, results, provenance,
+                                  ["model failed: " + "; ".join(outcome.errors[-2:])])
+            for t in tables:
+                t.llm = LLMInfo(**info, status="failed", disagreements=[])
+            return tables
+        diffs = []
+        if len(results) == 1:
+            diffs = [FieldDiff(field=f, llm=m, rules=r) for f, m, r in diff_tables(results[0].table, outcome.table)]
+        notes = ocr_notes(chunk) + ([] if len(results) == 1 else
+                                    [f"the rules extractor read {len(results)} projects in this table"])
+        return [ExtractedTable(**dict(outcome.table), provenance=provenance(chunk.pages, "llm"),
+                               evidence=evidence_for(outcome.table, chunk, self.fuzzy_threshold), notes=notes,
+                               llm=LLMInfo(**info, status="ok", disagreements=diffs))]
+
     def map(self, chunks: Iterable[Chunk], source: str = "") -> Iterator[tuple[Chunk, Outcome]]:
         """Outcomes in chunk order, with at most `workers` requests in flight.
 

@@ -1,0 +1,102 @@
+"""Extractors: the chunk of one table in, contract records out; one interface, chosen once.
+
+- `rules`: the deterministic reader (extract_rules), the offline default;
+- `llm`: a model behind any OpenAI-compatible endpoint (llm.py), with its cache and call log
+  (llm_store.py).
+
+Every extractor yields a `Reading` per chunk: the tables it read and the rules reading of the same
+chunk.  The rules reader runs once per chunk whatever the backend: it is the model's second
+opinion (the disagreements are computed once, here) and the checker's count of the source's rows.
+
+To add a backend: a class with `name` and `readings()` below (or in a module of its own), and one
+branch in `build_extractor`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..chunk import Chunk
+from ..models import ExtractedTable, Provenance, TableData
+from ..settings import Settings
+
+# (pages, backend name) -> the provenance of one table of the file being read
+ProvenanceFor = Callable[[list[int], str], Provenance]
+
+
+@dataclass
+class Reading:
+    """What an extractor made of one chunk."""
+
+    chunk: Chunk
+    tables: list[ExtractedTable]
+    rules: list[TableData]  # the rules reader's tables for the same chunk (one per project it found)
+
+
+class Extractor(Protocol):
+    name: str
+
+    def readings(self, chunks: Iterable[Chunk], source: str, provenance: ProvenanceFor) -> Iterator[Reading]:
+        """One Reading per chunk, in chunk order."""
+        ...
+
+
+class RulesExtractor:
+    """The deterministic reader: no model, no network."""
+
+    name = "rules"
+
+    def readings(self, chunks: Iterable[Chunk], source: str, provenance: ProvenanceFor) -> Iterator[Reading]:
+        for chunk in chunks:
+            results = rules_results(chunk)
+            yield Reading(chunk, rules_tables(chunk, results, provenance), [r.table for r in results])
+
+
+def rules_results(chunk: Chunk) -> list:
+    from .. import extract_rules
+
+    return extract_rules.extract(chunk)
+
+
+def rules_tables(chunk: Chunk, results: list, provenance: ProvenanceFor, extra_notes: list[str] = ()) -> list[ExtractedTable]:
+    """The rules reader's results as records of the output contract."""
+    tables = []
+    for result in results:
+        pages = chunk.pages
+        if len(results) > 1:  # one table listing several projects: each spans its own rows
+            pages = sorted({e.page for e in result.evidence.values()} & set(pages)) or pages
+        tables.append(ExtractedTable(
+            **dict(result.table),  # validated once already: pass the instances, no dump
+            provenance=provenance(pages, "rules"), evidence=result.evidence,
+            notes=result.notes + ocr_notes(chunk) + list(extra_notes),
+        ))
+    return tables
+
+
+def ocr_notes(chunk: Chunk) -> list[str]:
+    """What a reader of the output must know about a table read from a page image."""
+    pages = {r.page: r.ocr for r in chunk.rows if r.ocr}
+    notes = []
+    for page, info in sorted(pages.items(), key=lambda p: p[0] or 0):
+        how = [f"turned {info.turns * 90}° clockwise"] if info.turns else []
+        how += [f"straightened {abs(info.skew):.1f}°"] if abs(info.skew) >= 0.1 else []
+        done = f" ({', '.join(how)})" if how else ""
+        if info.engine == "tesseract":
+            notes.append(f"page {page} read by OCR (tesseract){done}, which gives no confidences: "
+                         "check the values against the page")
+        else:
+            notes.append(f"page {page} read by OCR ({info.engine}){done}: values read with low confidence are "
+                         "flagged OCR-01")
+    return notes
+
+
+def build_extractor(settings: Settings) -> Extractor:
+    """The extractor the settings ask for (settings.backend is already resolved: rules or llm)."""
+    if settings.backend == "llm":
+        from .llm import LLMExtractor
+        from .llm_store import Store
+
+        return LLMExtractor(settings.model, Store(settings.cache_path), fuzzy_threshold=settings.review.fuzzy_threshold)
+    return RulesExtractor()

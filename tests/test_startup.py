@@ -1,0 +1,74 @@
+"""Start-up: the command line pays only for what a command uses, and its help reads as written."""
+
+import subprocess
+import sys
+
+HEAVY = ("pymupdf", "onnxruntime", "rapidocr", "cv2", "numpy", "openai", "httpx2", "openpyxl")
+
+
+def _modules_after(code: str) -> set[str]:
+    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
+                         capture_output=True, text=True, check=True).stdout
+    return {m.split(".")[0] for m in out.split()}
+
+
+def test_importing_the_cli_imports_no_ocr_model_or_spreadsheet_library():
+    loaded = _modules_after("import jixiao.cli")
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_help_and_version_do_not_load_them_either():
+    code = ("import sys, runpy\nsys.argv = ['jixiao', '--help']\n"
+            "try:\n    runpy.run_module('jixiao.cli', run_name='__main__')\nexcept SystemExit:\n    pass")
+    loaded = _modules_after(code)
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_reading_a_text_file_needs_no_pdf_or_ocr_library(tmp_path):
+    from conftest import FIXTURES
+
+    code = (f"from pathlib import Path\nfrom jixiao.pipeline import extract_file\n"
+            f"assert len(list(extract_file(Path({str(FIXTURES / 'seed-tables.txt')!r})))) == 7")
+    loaded = _modules_after(code)
+    assert not loaded & {"pymupdf", "onnxruntime", "rapidocr", "cv2", "openai", "openpyxl"}
+
+
+def test_help_shows_every_word_and_the_choices():
+    r = subprocess.run([sys.executable, "-m", "jixiao.cli", "run", "--help"], capture_output=True, text=True,
+                       env={"COLUMNS": "200", "PATH": ""})
+    text = r.stdout
+    assert "[llm] and [review]" in text  # not eaten as markup
+    assert "run [OPTIONS] PATH...\n" in text
+    assert "PNG/JPEG/TIFF" in text  # images are inputs too
+    assert "<rules|llm|auto>" in text and "json_schema" in text
+    for leak in ("list[Path]", "<bool>", "<str>", "{paths}"):
+        assert leak not in text
+
+
+def test_module_level_imports_have_no_cycle():
+    """Data flows one way: a module imported at the top of another never imports it back."""
+    import ast
+    from pathlib import Path
+
+    src = Path(__file__).resolve().parent.parent / "src"
+    graph: dict[str, set[str]] = {}
+    for f in (src / "jixiao").rglob("*.py"):
+        name = ".".join(f.relative_to(src).with_suffix("").parts).removesuffix(".__init__")
+        package = name if f.name == "__init__.py" else name.rpartition(".")[0]
+        deps = set()
+        for node in ast.parse(f.read_text(encoding="utf-8")).body:  # top level only: lazy imports are fine
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                target = ".".join(base + ([node.module] if node.module else []))
+                deps.add(target)
+                deps.update(f"{target}.{a.name}" for a in node.names)
+        graph[name] = deps
+    graph = {k: {d for d in v if d in graph and d != k} for k, v in graph.items()}
+
+    def visit(node, path):
+        assert node not in path, " -> ".join(path[path.index(node):] + [node])
+        for nxt in graph[node]:
+            visit(nxt, path + [node])
+
+    for module in graph:
+        visit(module, [])
