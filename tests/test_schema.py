@@ -53,3 +53,12 @@ def test_contract_field_names():
     assert list(TableData.model_fields) == [
         "title", "year", "project_name", "competent_department", "implementing_unit", "project_attribute",
         "project_period", "funds", "overall_goals", "annual_goals", "indicators"]
+
+
+def test_docs_rules_table_is_generated_from_the_catalogue():
+    from jixiao.findings import RULES, with_catalogue
+
+    doc = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert doc == with_catalogue(doc), "docs/rules.md is stale: run `jixiao rules --write docs/rules.md`"
+    for rule in RULES:  # every rule of the code is documented, with its condition
+        assert f"| {rule} |" in doc and RULES[rule].condition

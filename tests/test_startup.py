@@ -72,3 +72,17 @@ def test_module_level_imports_have_no_cycle():
 
     for module in graph:
         visit(module, [])
+
+
+def test_onnxruntime_writes_nothing_under_home(tmp_path):
+    """PyMuPDF loads onnxruntime, whose telemetry would write a device id under ~/.cache/Microsoft."""
+    import os
+
+    from conftest import FIXTURES
+
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    env["HOME"] = str(tmp_path)
+    r = subprocess.run([sys.executable, "-m", "jixiao.cli", "extract", str(FIXTURES / "seed-tables.pdf")],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 0
+    assert not (tmp_path / ".cache" / "Microsoft").exists()

@@ -344,5 +344,20 @@ def schema(
         typer.echo(f"wrote {write / filename}", err=True)
 
 
+@app.command()
+def rules(
+    write: Annotated[Path | None, typer.Option("--write", metavar="FILE",
+                                               help="Replace the generated table in this Markdown file (docs/rules.md).")] = None,
+) -> None:
+    """Print the review-rule catalogue (ID, 审核维度, severity, condition, comment template, basis) as Markdown."""
+    from .findings import catalogue_markdown, with_catalogue
+
+    if write is None:
+        sys.stdout.write(catalogue_markdown())
+        return
+    write.write_text(with_catalogue(write.read_text(encoding="utf-8")), encoding="utf-8")
+    typer.echo(f"wrote {write}", err=True)
+
+
 if __name__ == "__main__":
     app()

@@ -33,59 +33,107 @@ class Rule:
     severity: Severity
     basis: str
     table_level: bool  # attaches to the table (indicator null) rather than to one indicator
+    condition: str = ""  # when it fires, in words (docs/rules.md is generated from this table)
 
 
 # The catalogue (docs/rules.md is generated from it).  Families COMP, GOAL, CONS, REL and FEAS attach to
 # the table (§4.3); the verification checks (GROUND, COUNT, PARSE, DIFF) compare the extraction
 # with its source and belong to no official dimension.
 RULES: dict[str, Rule] = {
-    "COMP-01": Rule("完整性", "错误", f"{_88} 完整性审核", True),
-    "COMP-02": Rule("完整性", "错误", f"{_88} 完整性审核", True),
-    "COMP-03": Rule("完整性", "错误", f"{_88} 完整性审核", True),
-    "COMP-04": Rule("完整性", "警告", f"{_34}“不仅要包括产出、成本”；{_88}", True),
-    "COMP-05": Rule("完整性", "警告", f"{_34}；{_88}", True),
-    "COMP-06": Rule("完整性", "警告", f"{_34}“服务对象满意度”；{_10} 满意度定义", True),
-    "COMP-07": Rule("完整性", "错误", f"{_88} 完整性审核", True),
-    "GOAL-01": Rule("完整性", "警告", f"{_88}“明确、清晰”；{_285}“具体细化”", True),
-    "GOAL-02": Rule("完整性", "建议", f"{_88} 完整性审核；{_285}", True),
-    "GOAL-03": Rule("完整性", "建议", f"{_88} 完整性审核", True),
-    "CONS-01": Rule("规范性", "错误", f"{_88} 完整性审核；项目资金填写要求", True),
-    "CONS-02": Rule("规范性", "错误", f"{_88} 完整性审核；项目资金填写要求", True),
-    "CONS-03": Rule("适当性", "错误", f"{_88} 适当性审核“资金规模与绩效目标之间是否匹配”", True),
-    "CONS-04": Rule("适当性", "错误", f"{_88} 适当性审核", True),
-    "CONS-05": Rule("规范性", "建议", f"{_88} 可行性审核“合理测算”", True),
-    "MEAS-01": Rule("相关性", "警告", f"{_88} 相关性审核“绩效指标是否细化、量化”；{_285}“定性的分级分档形式”", False),
-    "MEAS-02": Rule("相关性", "警告", f"{_88} 相关性审核；时效指标定义", False),
-    "MEAS-03": Rule("规范性", "错误", f"{_88}“明确、清晰”；{_LOCAL}", False),
-    "MEAS-04": Rule("相关性", "警告", f"{_88} 相关性审核；{_285}", False),
-    "MEAS-05": Rule("规范性", "错误", _LOCAL, False),
-    "MEAS-06": Rule("规范性", "建议", "定量指标应说明考核计算公式（地方评价实务）", False),
-    "MEAS-07": Rule("相关性", "建议", f"{_88} 相关性审核", False),
-    "MEAS-08": Rule("规范性", "建议", f"{_101}“重点突出、量化易评”", False),
-    "DIR-01": Rule("规范性", "错误", f"{_88} 适当性/可行性审核；{_LOCAL}", False),
-    "DIR-02": Rule("规范性", "错误", _LOCAL, False),
-    "DIR-03": Rule("规范性", "错误", _LOCAL, False),
-    "DIR-04": Rule("规范性", "错误", f"{_88} 适当性审核；{_101} 成本控制", False),
-    "RANGE-01": Rule("可行性", "错误", f"{_88} 可行性审核", False),
-    "RANGE-02": Rule("可行性", "错误", f"{_88} 可行性审核“如期实现”", False),
-    "COST-01": Rule("适当性", "建议", f"{_101} 经济成本指标；成本指标可填总成本（填报说明）", False),
-    "COST-02": Rule("适当性", "建议", f"成本指标填报说明；{_101}", False),
-    "SAT-01": Rule("适当性", "警告", f"{_10} 满意度定义（80%为实务惯例，非正式标准）", False),
-    "SAT-02": Rule("适当性", "建议", "实务惯例", False),
-    "REL-01": Rule("相关性", "警告", f"{_88} 相关性审核“是否对申报的绩效目标设定了相关联的绩效指标”", True),
-    "REL-02": Rule("相关性", "建议", f"{_88} 相关性审核", True),
-    "REL-03": Rule("相关性", "警告", "指标分类定义（填报说明）", True),
-    "APPR-01": Rule("适当性", "建议", f"{_88} 适当性审核“绩效目标是否过高或过低”；{_10} 历史标准", False),
-    "FEAS-01": Rule("规范性", "建议", f"{_88} 完整性审核（实务惯例）", True),
-    "BATCH-01": Rule("适当性", "建议", f"{_88} 可行性审核“是否有必要安排财政资金”（实务惯例）", False),
-    "BATCH-02": Rule("适当性", "建议", f"{_88} 可行性审核（实务惯例）", False),
-    "GROUND-01": Rule("数据核对", "错误", "提取结果与原件核对", False),
-    "GROUND-02": Rule("数据核对", "建议", "提取结果与原件核对", False),
-    "COUNT-01": Rule("数据核对", "错误", "提取结果与原件核对", True),
-    "PARSE-01": Rule("数据核对", "警告", "提取结果与原件核对", False),
-    "DIFF-01": Rule("数据核对", "警告", "两种提取方式互相核对", False),
-    "OCR-01": Rule("数据核对", "警告", "扫描件识别结果与原件核对", False),
-    "OCR-02": Rule("数据核对", "错误", "扫描件识别结果与原件核对", True),
+    "COMP-01": Rule("完整性", "错误", f"{_88} 完整性审核", True,
+                     "Any header field empty: 项目名称、主管部门、实施单位、项目属性、项目期"),
+    "COMP-02": Rule("完整性", "错误", f"{_88} 完整性审核", True,
+                     "年度资金总额 missing or ≤0 in any column present"),
+    "COMP-03": Rule("完整性", "错误", f"{_88} 完整性审核", True,
+                     "`overall_goals` and `annual_goals` both empty, or one empty while its fund column is non-empty"),
+    "COMP-04": Rule("完整性", "警告", f"{_34}“不仅要包括产出、成本”；{_88}", True,
+                     "Under 产出指标, any of 数量/质量/时效/成本 has no filled 三级指标 (in 101号-style tables, 成本 is checked at level 1)"),
+    "COMP-05": Rule("完整性", "警告", f"{_34}；{_88}", True,
+                     "None of the four 效益 二级指标 has a filled indicator"),
+    "COMP-06": Rule("完整性", "警告", f"{_34}“服务对象满意度”；{_10} 满意度定义", True,
+                     "服务对象满意度指标 has no filled indicator"),
+    "COMP-07": Rule("完整性", "错误", f"{_88} 完整性审核", True,
+                     "A row has an indicator name but no value, or a value but no name"),
+    "GOAL-01": Rule("完整性", "警告", f"{_88}“明确、清晰”；{_285}“具体细化”", True,
+                     "Normalised goal equals, or is a substring of, the project name (leading “20xx年” removed)"),
+    "GOAL-02": Rule("完整性", "建议", f"{_88} 完整性审核；{_285}", True,
+                     "Every goal of the table is ≤12 汉字 and contains no digit; suppressed if GOAL-01 fired"),
+    "GOAL-03": Rule("完整性", "建议", f"{_88} 完整性审核", True,
+                     "The two fund columns are identical but the 含本级和市县 goals differ from the 含本级 goals"),
+    "CONS-01": Rule("规范性", "错误", f"{_88} 完整性审核；项目资金填写要求", True,
+                     "For a fund column: total ≠ fiscal + other (blank = 0; tolerance 0.005 万元)"),
+    "CONS-02": Rule("规范性", "错误", f"{_88} 完整性审核；项目资金填写要求", True,
+                     "`total_own_level` > `total_all_levels`, or fiscal > total within the same column"),
+    "CONS-03": Rule("适当性", "错误", f"{_88} 适当性审核“资金规模与绩效目标之间是否匹配”", True,
+                     "Any monetary 成本指标, converted to 万元, > `total_all_levels`"),
+    "CONS-04": Rule("适当性", "错误", f"{_88} 适当性审核", True,
+                     "Sum of monetary 成本指标 with operator = or ≤ > `total_all_levels`"),
+    "CONS-05": Rule("规范性", "建议", f"{_88} 可行性审核“合理测算”", True,
+                     "Two indicators in one table with unit 小时 and names containing 日均/日平均/每日/每天: one is =24 (or ≥24), the other ≥x with x<24"),
+    "MEAS-01": Rule("相关性", "警告", f"{_88} 相关性审核“绩效指标是否细化、量化”；{_285}“定性的分级分档形式”", False,
+                     "`operator == null`, `value_text` has no digit and contains a trend word (提高/提升/加强/增强/改善/优化/促进/推进/完善/加快/扩大/降低/减少/好转)"),
+    "MEAS-02": Rule("相关性", "警告", f"{_88} 相关性审核；时效指标定义", False,
+                     "`level2 == 时效指标`, `operator == null`, no digit in `value_text`, and not a named period (年底前/年末前/月底前/上半年/下半年)"),
+    "MEAS-03": Rule("规范性", "错误", f"{_88}“明确、清晰”；{_LOCAL}", False,
+                     "Numeric value with no unit (`value != null && unit == null`)"),
+    "MEAS-04": Rule("相关性", "警告", f"{_88} 相关性审核；{_285}", False,
+                     "Name ends in “率” and `operator == null`"),
+    "MEAS-05": Rule("规范性", "错误", _LOCAL, False,
+                     "Unit contradicts the name: name ends 率/满意度 with a non-null unit other than %/‰; or name ends 次数/人数/期数/个数/数量/人次/场次 with unit %"),
+    "MEAS-06": Rule("规范性", "建议", "定量指标应说明考核计算公式（地方评价实务）", False,
+                     "Name ends in “性” (及时性/时效性/有效性…) but the value is numeric"),
+    "MEAS-07": Rule("相关性", "建议", f"{_88} 相关性审核", False,
+                     "Name starts with (有效/进一步/全面/切实)?(提升/提高/加强/增强/弘扬/引导/促进/推动/确保/改善/优化)"),
+    "MEAS-08": Rule("规范性", "建议", f"{_101}“重点突出、量化易评”", False,
+                     "Name contains “，”, “、” or “,”"),
+    "DIR-01": Rule("规范性", "错误", f"{_88} 适当性/可行性审核；{_LOCAL}", False,
+                    "Lower-is-better name (ends 故障率/差错率/错误率/投诉率/流失率/事故率/发生率/失误率/不合格率/超支率/损耗率/中断率/误报率/漏报率) with operator ≥/>, or ≤/< with value ≥50 (%)"),
+    "DIR-02": Rule("规范性", "错误", _LOCAL, False,
+                    "Higher-is-better rate (合格率/完成率/覆盖率/满意度/满意率/可用率/畅通率/出席率/出勤率/参与率/及时率/使用率/监测率/知晓率/达标率/通过率/到位率/执行率/响应率/处置率/办结率) with operator ≤/<"),
+    "DIR-03": Rule("规范性", "错误", _LOCAL, False,
+                    "Time-limit name (时限/响应时间/处置时间/维修时间/修复时间/办结时间/处理时间/维修时效/处置时效, unit a time unit; excluding names containing 无故障/运行时长/日均时长) with operator ≥/>"),
+    "DIR-04": Rule("规范性", "错误", f"{_88} 适当性审核；{_101} 成本控制", False,
+                    "`level2 == 成本指标` (or `level1 == 成本指标`) with operator ≥/>"),
+    "RANGE-01": Rule("可行性", "错误", f"{_88} 可行性审核", False,
+                      "Unit % and value >100 (错误); or “≥100%”/“>100%” (建议)"),
+    "RANGE-02": Rule("可行性", "错误", f"{_88} 可行性审核“如期实现”", False,
+                      "Hours-per-day indicator (unit 小时, name has 日均/每日/每天) >24; or a 时效 value names a year later than the budget year while 项目期 = 一年"),
+    "COST-01": Rule("适当性", "建议", f"{_101} 经济成本指标；成本指标可填总成本（填报说明）", False,
+                     "A monetary 成本指标 with operator = or ≤ whose value, converted to 万元, equals the annual total (tolerance 0.005)"),
+    "COST-02": Rule("适当性", "建议", f"成本指标填报说明；{_101}", False,
+                     "All 成本指标 are in % (成本控制率, 预算执行率…), none in money"),
+    "SAT-01": Rule("适当性", "警告", f"{_10} 满意度定义（80%为实务惯例，非正式标准）", False,
+                    "Satisfaction indicator (name contains 满意) with operator ≤/<, or value <80 (%)"),
+    "SAT-02": Rule("适当性", "建议", "实务惯例", False,
+                    "Satisfaction indicator (name contains 满意) with value =100% or ≥100%"),
+    "REL-01": Rule("相关性", "警告", f"{_88} 相关性审核“是否对申报的绩效目标设定了相关联的绩效指标”", True,
+                    "A whole goal shares no content bigram with any indicator name in the table (algorithm §4.5)"),
+    "REL-02": Rule("相关性", "建议", f"{_88} 相关性审核", True,
+                    "Clause-level coverage (§4.5): a ≥6-character clause with no shared content bigram"),
+    "REL-03": Rule("相关性", "警告", "指标分类定义（填报说明）", True,
+                    "Misfiled indicator: name contains 满意 but `level2` ≠ 服务对象满意度指标; name under 满意度 lacks 满意; or name ends 成本/费用/经费/费 with a money unit but `level2` ≠ 成本指标"),
+    "APPR-01": Rule("适当性", "建议", f"{_88} 适当性审核“绩效目标是否过高或过低”；{_10} 历史标准", False,
+                     "`level2 == 数量指标`, operator ≥/>, value ≤1, unit 次/个/场/期/项/件/篇/批"),
+    "FEAS-01": Rule("规范性", "建议", f"{_88} 完整性审核（实务惯例）", True,
+                     "项目属性 = 一次性项目 while the project name contains 运维/运营维护/运行维护/维护费/服务费/租用/租赁/物业费/年费"),
+    "BATCH-01": Rule("适当性", "建议", f"{_88} 可行性审核“是否有必要安排财政资金”（实务惯例）", False,
+                      "Two projects in one batch have an identical normalised 三级指标 name"),
+    "BATCH-02": Rule("适当性", "建议", f"{_88} 可行性审核（实务惯例）", False,
+                      "An indicator name (≥4 字) of one project is contained in an indicator name of another project in the batch"),
+    "GROUND-01": Rule("数据核对", "错误", "提取结果与原件核对", False,
+                       "An extracted string (header, goal, indicator name or value) is not found in the table's source text, exactly or fuzzily"),
+    "GROUND-02": Rule("数据核对", "建议", "提取结果与原件核对", False,
+                       "An extracted string is found only approximately (character-level similarity ≥ `fuzzy_threshold`)"),
+    "COUNT-01": Rule("数据核对", "错误", "提取结果与原件核对", True,
+                      "The number of extracted indicators differs from the filled `指标N：` slots of the source (or, for a model's reading, from the rules reading's rows)"),
+    "PARSE-01": Rule("数据核对", "警告", "提取结果与原件核对", False,
+                      "operator/value/unit differ from those re-derived from `value_text` by the project's parser"),
+    "DIFF-01": Rule("数据核对", "警告", "两种提取方式互相核对", False,
+                     "The model's reading and the rules reading of the same table differ on a field"),
+    "OCR-01": Rule("数据核对", "警告", "扫描件识别结果与原件核对", False,
+                    "A value read by OCR whose least sure character is below `ocr_min_confidence`"),
+    "OCR-02": Rule("数据核对", "错误", "扫描件识别结果与原件核对", True,
+                    "At least `ocr_poor_share` of a table's OCR'd lines are unsure: the scan is too poor to trust"),
 }
 
 # §4.3: a rule that fires suppresses another on the same indicator (or table)
@@ -121,6 +169,32 @@ _env = jinja2.Environment(
 
 def comment(rule: str, **context) -> str:
     return _env.get_template(f"{rule}.j2").render(**context).strip()
+
+
+def catalogue_markdown() -> str:
+    """The rule catalogue as the Markdown table of docs/rules.md (the code is its source)."""
+    from importlib.resources import files
+
+    def cell(text: str) -> str:
+        return " ".join(text.split()).replace("|", "\\|")
+
+    rows = ["| ID | 维度 | 严重度 | 对象 | 条件 (when it fires) | 审核意见模板 (templates/comments) | 依据 |",
+            "|---|---|---|---|---|---|---|"]
+    for rule, meta in RULES.items():
+        template = (files("jixiao") / "templates" / "comments" / f"{rule}.j2").read_text(encoding="utf-8")
+        rows.append(f"| {rule} | {meta.dimension} | {meta.severity} | {'表' if meta.table_level else '指标'} | "
+                    f"{cell(meta.condition)} | {cell(template)} | {cell(meta.basis)} |")
+    return "\n".join(rows) + "\n"
+
+
+GENERATED = ("<!-- generated from the code by `jixiao rules --write docs/rules.md`: edit RULES in "
+             "src/jixiao/findings.py and templates/comments, not this table -->", "<!-- end of generated table -->")
+
+
+def with_catalogue(doc: str) -> str:
+    """docs/rules.md with its generated table replaced by the current catalogue."""
+    start, end = doc.index(GENERATED[0]), doc.index(GENERATED[1])
+    return doc[:start] + GENERATED[0] + "\n\n" + catalogue_markdown() + "\n" + doc[end:]
 
 
 def make_finding(rule: str, table_name: str | None, ref: str, indicator: str | None, sources: list[Source],

@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import jinja2
-import pymupdf
 
 from .check import Checked
-from .findings import DIMENSIONS, SEVERITY_ORDER, Finding
+from .findings import DIMENSIONS, SEVERITY_ORDER, Finding, severity_counts
 from .fileio import write_atomic
+from .models import indicator_path
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("jixiao", "templates"),
@@ -42,10 +42,6 @@ def merged_comments(findings: Iterable[Finding]) -> list[dict]:
     return out
 
 
-def _counts(findings: list[Finding]) -> dict[str, int]:
-    return {s: sum(f.severity == s for f in findings) for s in SEVERITY_ORDER}
-
-
 def _by_dimension(findings: list[Finding]) -> list[tuple[str, list[dict]]]:
     return [(d, merged_comments([f for f in findings if f.dimension == d]))
             for d in DIMENSIONS if any(f.dimension == d for f in findings)]
@@ -70,12 +66,12 @@ def _context(checked: list[Checked]) -> dict:
             if f.indicator is not None:
                 by_indicator[f.indicator].append(f)
         projects.append({
-            "n": n, "c": c, "t": c.table, "counts": _counts(c.findings), "dimensions": _by_dimension(c.findings),
+            "n": n, "c": c, "t": c.table, "counts": severity_counts(c.findings), "dimensions": _by_dimension(c.findings),
             "indicator_comments": {k: merged_comments(v)[0] for k, v in by_indicator.items()},
             "table_comments": merged_comments([f for f in c.findings if f.indicator is None]),
             "ungrounded": [g for g in c.groundings if g.status != "exact"],
         })
-    return {"projects": projects, "totals": _counts([f for c in checked for f in c.findings])}
+    return {"projects": projects, "totals": severity_counts([f for c in checked for f in c.findings])}
 
 
 def render_markdown(checked: list[Checked]) -> str:
@@ -96,7 +92,7 @@ def _crops(checked: list[Checked], limit: int = 400) -> dict[tuple[str, int, tup
     for c in checked:
         src, t = c.table.provenance.source_file, c.table
         flagged = {f.indicator for f in c.findings if f.indicator is not None}
-        keys = ["project_name"] + [f"indicators[{i}].{k}" for i, ind in enumerate(t.indicators) if ind.name in flagged
+        keys = ["project_name"] + [indicator_path(i, k) for i, ind in enumerate(t.indicators) if ind.name in flagged
                                    for k in ("value_text", "name")]
         boxes = [t.evidence[k] for k in keys if k in t.evidence]
         boxes += [s for f in c.findings for s in f.evidence]
@@ -105,6 +101,8 @@ def _crops(checked: list[Checked], limit: int = 400) -> dict[tuple[str, int, tup
             if ev.page is not None and ev.bbox is not None and sum(map(len, wanted.values())) < limit:
                 wanted[src].add((ev.page, tuple(ev.bbox)))
     crops = {}
+    if wanted:
+        import pymupdf  # only when there are pages to crop: a run over text files never loads it
     for src, boxes in wanted.items():
         try:
             doc = pymupdf.open(src)
@@ -162,7 +160,7 @@ def write_xlsx(checked: list[Checked], path: Path) -> None:
     }
     rows: dict[str, list[tuple[list, str | None]]] = {title: [] for title in sheets}
     for n, c in enumerate(checked, 1):
-        t, counts = c.table, _counts(c.findings)
+        t, counts = c.table, severity_counts(c.findings)
         pages = ",".join(map(str, t.provenance.pages))
         worst = next((s for s in SEVERITY_ORDER if counts[s]), None)
         rows["项目"].append(([n, t.project_name, t.competent_department, t.implementing_unit, t.project_attribute,
@@ -173,7 +171,7 @@ def write_xlsx(checked: list[Checked], path: Path) -> None:
         comments = {m["indicator"]: m for m in merged_comments([f for f in c.findings if f.indicator is not None])}
         for i, ind in enumerate(t.indicators):
             m = comments.get(ind.name)
-            ev = t.evidence.get(f"indicators[{i}].value_text") or t.evidence.get(f"indicators[{i}].name")
+            ev = t.evidence.get(indicator_path(i, "value_text")) or t.evidence.get(indicator_path(i, "name"))
             rows["指标"].append(([n, t.project_name, ind.level1, ind.level2, ind.name, ind.value_text, ind.operator,
                                  ind.value, ind.unit, m["severity"] if m else None, m["message"] if m else None,
                                  ev.page if ev else None], m["severity"] if m else None))

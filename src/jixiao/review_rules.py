@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from .findings import RULES, SUPERSEDES, Finding, ReviewConfig, Source, make_finding
 from .models import ExtractedTable, Indicator, indicator_path
-from .values import squash
+from .values import TO_WAN, squash
 
 # §4.2 lexicons
 TREND_WORDS = "提高|提升|加强|增强|改善|优化|促进|推进|完善|加快|扩大|降低|减少|好转"
@@ -30,7 +30,6 @@ _TIME_UNITS = {"小时", "分钟", "分", "秒", "天", "日", "工作日", "个
 _PER_DAY = re.compile(r"日均|日平均|每日|每天")
 _COUNT_NAME = re.compile(r"(?:次数|人数|期数|个数|数量|人次|场次)$")
 _COUNT_UNITS = {"次", "个", "场", "期", "项", "件", "篇", "批"}
-_MONEY = {"万元": 1.0, "万": 1.0, "元": 0.0001, "千元": 0.1, "亿元": 10000.0, "亿": 10000.0}
 _COST_NAME = re.compile(r"(?:成本|费用|经费|费)$")
 _RECURRENT = ("运维", "运营维护", "运行维护", "维护费", "服务费", "租用", "租赁", "物业费", "年费")
 _YEAR_PREFIX = re.compile(r"^20\d{2}年度?")
@@ -53,9 +52,9 @@ def _norm(text: str | None) -> str:
 
 def _money(ind: Indicator) -> float | None:
     """The value of a monetary indicator in 万元, else None."""
-    if ind.value is None or ind.unit not in _MONEY:
+    if ind.value is None or ind.unit not in TO_WAN:
         return None
-    return ind.value * _MONEY[ind.unit]
+    return ind.value * TO_WAN[ind.unit]
 
 
 def _fmt(x: float | None) -> str:

@@ -100,7 +100,7 @@ def parse_value(text: str | None) -> Parsed:
 # Fund amounts
 
 _AMOUNT = re.compile(r"(-?\d+(?:,\d{3})*(?:\.\d+)?)\s*(亿元|亿|万元|万|千元|元)?")
-_TO_WAN = {"亿元": 10000.0, "亿": 10000.0, "万元": 1.0, "万": 1.0, "千元": 0.1, "元": 0.0001}
+TO_WAN = {"亿元": 10000.0, "亿": 10000.0, "万元": 1.0, "万": 1.0, "千元": 0.1, "元": 0.0001}  # money units -> 万元
 
 
 def parse_amount(text: str | None, default_unit: str = "万元") -> int | float | None:
@@ -114,4 +114,4 @@ def parse_amount(text: str | None, default_unit: str = "万元") -> int | float 
         return None
     number = float(m.group(1).replace(",", ""))
     unit = m.group(2) or default_unit
-    return tidy_number(number * _TO_WAN.get(unit, 1.0))
+    return tidy_number(number * TO_WAN.get(unit, 1.0))

@@ -18,13 +18,13 @@ def looks_like_text(head: bytes) -> bool:
     ):
         return False
     try:
-        _decode(head, final=False)
+        decode(head, final=False)
         return True
     except UnicodeDecodeError:
         return False
 
 
-def _decode(data: bytes, final: bool = True) -> str:
+def decode(data: bytes, final: bool = True) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (a superset of GBK and GB2312)."""
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8")
@@ -51,7 +51,7 @@ def split_cells(line: str) -> list[str]:
 
 def text_pages(path: Path) -> Iterator[list[Row]]:
     try:
-        text = _decode(path.read_bytes())
+        text = decode(path.read_bytes())
     except UnicodeDecodeError:
         raise InputError("text file is neither UTF-8 nor GB18030/GBK") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
