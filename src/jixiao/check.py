@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict
 
-from . import extract_rules
+from .extract import rules as extract_rules
 from .chunk import Chunk
 from .findings import RULES, Finding, ReviewConfig, Source, comment
 from .diff import diff_tables

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import __version__, extract_rules
+from . import __version__
+from .extract import rules as extract_rules
 from .chunk import Chunk, chunk_rows
 from .diff import diff_tables
 from .extract_llm import LLMExtractor, Outcome

@@ -156,7 +156,7 @@ def _resume(outcome: FileOutcome, out: Path, done) -> FileOutcome:
 
 
 def _rules_reading(chunk):
-    from .extract_rules import extract as rules_extract
+    from .extract.rules import extract as rules_extract
 
     results = rules_extract(chunk)
     return results[0].table if len(results) == 1 else None
