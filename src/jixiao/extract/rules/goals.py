@@ -38,6 +38,9 @@ class GoalsReader:
             self.goal_text[kind].append(text)
 
     def _goal_continuation(self, row: Row) -> None:
+        if self.goal_columns and len(row.cells) == 1 and not row.ruled and len(self.goal_columns) > 1:
+            self.goal_stream.append(row.cells[0])  # goal texts one per line under their labels
+            return
         if self.goal_columns:
             kinds = self._distribute(row, self.goal_columns)
             for kind, cell in kinds:
@@ -60,3 +63,18 @@ class GoalsReader:
         return list(zip(kinds, cells))
 
     # -- indicators ----------------------------------------------------------------------------
+
+    def _settle_goals(self) -> None:
+        """Goal texts printed one per line under a 总体目标 / 中期目标 / 年度目标 header.
+
+        Blank cells are not printed, so texts cannot be placed by position: a single text is the
+        annual goal (contract), otherwise the last is the annual goal and those before it the
+        overall ones, in page order.
+        """
+        cells, self.goal_stream = self.goal_stream, []
+        if not cells:
+            return
+        kinds = ["annual"] if len(cells) == 1 else ["overall"] * (len(cells) - 1) + ["annual"]
+        for kind, cell in zip(kinds, cells):
+            self.goal_cell.setdefault(kind, cell)
+            self._add_goal_text(kind, cell.text)

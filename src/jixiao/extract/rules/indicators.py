@@ -10,13 +10,19 @@ from ...levels import PARENT
 from ...models import Indicator
 from ...values import fold, parse_amount, parse_value, squash, tidy_number
 from . import vocabulary as V
-from .labels import level1_of, level2_of
+from .labels import foreign_level, level1_of, level2_of
 from .patterns import patterns
-from .sections import RECORD_ROLES, Section
+from .sections import RECORD_ROLES, Role, Section
 from .segment import SLOT, best_column, is_indicator_header, roles_of, split_name_value, strip_code
 
 # "中期绩效指标" / "年度绩效指标": which of a 申报表's two indicator blocks the rows below belong to
 BLOCK = re.compile(r"^(?P<period>中长期|中期|长期|实施期)?(?P<annual>本年度|年度|当年)?(?:绩效)?指标(?:[（(].*[）)])?$")
+
+
+def looks_like_value(text: str) -> bool:
+    """A cell that reads as an indicator value rather than a name: a number, or a short word."""
+    t = squash(text)
+    return bool(re.search(r"\d", t)) or len(t) <= 6 or t in patterns().qualitative_words
 
 
 @dataclass
@@ -43,8 +49,14 @@ class IndicatorReader:
                 self.roles = [(r, Cell(t, [], None)) for r, t in zip(roles_of(tokens), tokens)] if flat else []
                 return True
             if fold(texts[0]) in ("绩效指标", "一级指标", "一级", "二级指标", "三级指标", "指标值"):
-                self._enter_indicators()
-                return True
+                if self.section != Section.INDICATORS:
+                    self._enter_indicators()
+            if self.section == Section.INDICATORS and not self.indicators and not self.stream:
+                # a header printed one cell per line: collect its columns
+                role = roles_of([texts[0]])[0]
+                if role in (Role.L1, Role.L2, Role.NAME, Role.VALUE, Role.IGNORED, Role.OP, Role.UNIT, Role.GROUP):
+                    self.stream_header.append(role)
+                    return True
             return False
         if not is_indicator_header(texts):
             return False
@@ -63,9 +75,14 @@ class IndicatorReader:
 
     def _enter_indicators(self) -> None:
         self._flush()
+        self._settle_goals()
         self.section = Section.INDICATORS
 
     def _indicator_row(self, row: Row) -> None:
+        if len(row.cells) == 1 and not row.ruled and self._streaming():
+            if row.cells[0].text.strip():
+                self.stream.append(row.cells[0])
+            return
         cells = [c for c in row.cells]
         texts = [c.text for c in cells]
         if self.roles and (row.ruled and all(c.bbox for _r, c in self.roles)):
@@ -123,6 +140,62 @@ class IndicatorReader:
         if l2:
             self._flush()
             self.l2 = l2
+            if self.l1 not in (None, "成本指标") and PARENT[l2] != self.l1:
+                self.l1 = PARENT[l2]  # a level-2 label names its level 1 (a spanning 效益 cell has ended)
+
+    # indicators printed one cell per line ------------------------------------------------------
+    def _streaming(self) -> bool:
+        """The grid's header came one cell per line (一级指标 / 二级指标 / 三级指标 / 指标值 …)."""
+        roles = set(self.stream_header)
+        return len(self.stream_header) >= 3 and Role.NAME in roles and Role.VALUE in roles
+
+    def _level_cell(self, text: str) -> bool:
+        """Set the levels from a level label; False when the text is not one."""
+        if SLOT.match(text):
+            return False
+        if l1 := level1_of(text):
+            self._set_levels(l1=l1)
+        elif l2 := level2_of(text):
+            self._set_levels(l2=l2)
+        elif foreign := foreign_level(text):
+            self._set_levels(l1=foreign[0])
+            self._set_levels(l2=foreign[1])
+            self.notes.append(f"level of another framework kept under {foreign[0]}/{foreign[1]}: {squash(text)}")
+        else:
+            return False
+        return True
+
+    def _flush_stream(self) -> None:
+        """Read the cells collected one per line: level labels set the levels; otherwise a name,
+        then its value, then the known columns outside the contract (绩效标准, 备注) where printed.
+
+        Blank cells are not printed in such exports, so a trailing extra column is only taken
+        when the cell after it is no value (it is then the next indicator's name or a label).
+        """
+        cells, self.stream = self.stream, []
+        roles = self.stream_header
+        extras = sum(1 for r in roles[roles.index(Role.VALUE) + 1:] if r == Role.IGNORED) if Role.VALUE in roles else 0
+
+        def level(k: int) -> bool:
+            return k < len(cells) and bool(level1_of(cells[k].text) or level2_of(cells[k].text)
+                                           or foreign_level(cells[k].text))
+
+        i = 0
+        while i < len(cells):
+            cell = cells[i]
+            if self._level_cell(cell.text):
+                i += 1
+                continue
+            self._flush()
+            value = cells[i + 1] if i + 1 < len(cells) and not level(i + 1) else None
+            self.pending = Pending(self.l1, self.l2, SLOT.sub("", cell.text, count=1), cell,
+                                   value.text if value else None, value)
+            self._flush()
+            i += 2 if value else 1
+            for _ in range(extras):
+                if i < len(cells) and not level(i) and (i + 1 >= len(cells) or level(i + 1)
+                                                        or not looks_like_value(cells[i + 1].text)):
+                    i += 1
 
     def _columnar(self, assigned: list[tuple[str | None, Cell]]) -> None:
         by_role: dict[str, Cell] = {}

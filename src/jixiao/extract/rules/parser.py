@@ -21,7 +21,7 @@ from .indicators import BLOCK, IndicatorReader, Pending
 from .patterns import patterns
 from .sections import Section
 
-from .segment import evidence_of, merge_fragments, split_goals, strip_code
+from .segment import evidence_of, join_broken_labels, merge_fragments, pair_keys, regroup_pipe_rows, split_goals, strip_code
 
 # ---------------------------------------------------------------------------------------------
 # The parser
@@ -65,6 +65,7 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         self.goal_cell: dict[str, Cell] = {}
         self.goal_kind: str | None = None
         self.goal_columns: list[tuple[str, Cell]] = []
+        self.goal_stream: list[Cell] = []
         # indicators
         self.block = "annual"  # which indicator block (中期 or 年度) the rows belong to
         self.indicator_blocks: list[str] = []
@@ -72,18 +73,20 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         self.l2: str | None = None
         self.pending: Pending | None = None
         self.indicators: list[Indicator] = []
+        self.stream_header: list[str] = []  # grid columns printed one cell per line
+        self.stream: list[Cell] = []  # indicator cells printed one per line, read at the block's end
 
     # -- entry --------------------------------------------------------------------------------
     def run(self) -> list[Result]:
         if self.chunk.inherited_title is not None:
             self._title(self.chunk.inherited_title, inherited=True)
-        for row in merge_fragments(self.chunk.rows):
+        for row in segment_rows(self.chunk.rows):
             self._row(row)
-        self._flush()
+        self._end_block()
         return self.done + [self._result()]
 
     def _finish_record(self) -> None:
-        self._flush()
+        self._end_block()
         self.done.append(self._result())
         self._new_record()
 
@@ -93,7 +96,7 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         if not any(t.strip() for t in texts):
             return
         if patterns().note.match(first) and not row.ruled:
-            self._flush()
+            self._end_block()
             self.section = Section.DONE
             return
         if self.section == Section.DONE:
@@ -129,7 +132,12 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         elif self.section == Section.HEAD and self.head["year"] is None and (m := YEAR.search(first)):
             self.head["year"] = int(m.group(1))  # e.g. a "（2024年度）" line under the heading
 
-    # -- heading and header fields -------------------------------------------------------------
+    def _end_block(self) -> None:
+        """What is held back until a block ends: cells one per line, the last indicator, goals."""
+        self._flush_stream()
+        self._flush()
+        self._settle_goals()
+
     # -- result --------------------------------------------------------------------------------
     def _cite(self, key: str, cell: Cell | None) -> None:
         if (ev := evidence_of(cell)) is not None:
@@ -165,6 +173,11 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
                           annual_goals=goals["annual"], indicators=self.indicators)
         return Result(table, self.evidence, self.notes)
 
+
+
+def segment_rows(rows: list[Row]) -> list[Row]:
+    """The chunk's rows with the cells of flattened exports put back together (segment.py)."""
+    return pair_keys(join_broken_labels(merge_fragments(regroup_pipe_rows(rows))))
 
 
 def extract(chunk: Chunk) -> list[Result]:

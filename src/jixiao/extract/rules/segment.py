@@ -164,3 +164,107 @@ def best_column(cell: Cell, columns: list[tuple[str, Cell]]) -> str | None:
         if overlap > best_overlap:
             best, best_overlap = role, overlap
     return best
+
+
+# ---------------------------------------------------------------------------------------------
+# Cells one per line: HTML tables flattened with a newline after every cell.
+
+
+def _lone(row: Row) -> bool:
+    return len(row.cells) == 1 and not row.ruled
+
+
+def is_key(text: str) -> bool:
+    """The whole text is one header or fund key (with an optional qualifier and colon)."""
+    f = fold(text).rstrip(":：")
+    P = patterns()
+    return any((m := rx.match(f)) is not None and m.end() == len(f) for rx in (P.head, P.fund))
+
+
+def is_label(text: str) -> bool:
+    """The whole text is a label the vocabulary knows: a key, a goal label, a column or level name."""
+    f = fold(text).rstrip(":：")
+    if not f:
+        return False
+    if is_key(f) or f in V.COLUMNS or level1_of(f) or level2_of(f) or f in V.FOREIGN_LEVELS:
+        return True
+    m = patterns().goal.match(f)
+    return m is not None and m.end() == len(f)
+
+
+def starts_with_label(text: str) -> bool:
+    f = fold(text)
+    P = patterns()
+    return bool(P.head_start.match(f) or P.fund.match(f) or P.goal.match(f))
+
+
+def join_broken_labels(rows: list[Row]) -> list[Row]:
+    """One-cell lines that only together spell a label: 项目起/止时间, 主管部门/及编码, 年度/目标."""
+    out: list[Row] = []
+    i = 0
+    while i < len(rows):
+        r = rows[i]
+        if i + 1 < len(rows) and _lone(r) and _lone(rows[i + 1]) and r.cells[0].text.strip():
+            a, b = r.cells[0], rows[i + 1].cells[0]
+            joined = fold(a.text) + fold(b.text)
+            if len(joined) <= 16 and is_label(joined) and not is_label(b.text) and (
+                    not is_label(a.text) or is_key(joined)):
+                out.append(Row([Cell(joined, a.lines + b.lines, None)], r.page))
+                i += 2
+                continue
+        out.append(r)
+        i += 1
+    return out
+
+
+def pair_keys(rows: list[Row]) -> list[Row]:
+    """A header or fund key alone on its line, and its value on the next: one row of two cells.
+
+    Only above the indicator grid, and only where the next line is not itself a label (an empty
+    value is simply not printed in such exports).
+    """
+    out: list[Row] = []
+    i = 0
+    while i < len(rows):
+        r = rows[i]
+        texts = [c.text for c in r.cells]
+        if is_indicator_header([fold(t) for t in texts]) or fold(texts[0]) in ("一级指标", "绩效指标"):
+            out.extend(rows[i:])
+            break
+        nxt = rows[i + 1] if i + 1 < len(rows) else None
+        if (nxt is not None and _lone(r) and _lone(nxt) and is_key(texts[0]) and nxt.cells[0].text.strip()
+                and not starts_with_label(nxt.cells[0].text) and not is_label(nxt.cells[0].text)):
+            out.append(Row([r.cells[0], nxt.cells[0]], r.page))
+            i += 2
+            continue
+        out.append(r)
+        i += 1
+    return out
+
+
+def regroup_pipe_rows(rows: list[Row]) -> list[Row]:
+    """Cells one per line with a line of bare pipes between table rows ('x |' … '||'): the cells
+    between two such lines are one row.  Recognised by those separator lines (an ingested row
+    whose cells are all empty); other inputs are returned as they are."""
+    def is_sep(r: Row) -> bool:
+        return not r.ruled and all(not c.text.strip() for c in r.cells)
+
+    if sum(is_sep(r) for r in rows) < 5:
+        return rows
+    out: list[Row] = []
+    acc: list[Cell] = []
+    for r in rows:
+        if is_sep(r):
+            if acc:
+                out.append(Row(acc, r.page))
+            acc = []
+        elif _lone(r):
+            acc.append(r.cells[0])
+        else:
+            if acc:
+                out.append(Row(acc, r.page))
+            acc = []
+            out.append(r)
+    if acc:
+        out.append(Row(acc, rows[-1].page))
+    return out
