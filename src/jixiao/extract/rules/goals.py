@@ -25,6 +25,9 @@ class GoalsReader:
             self.goal_kind = None
             return
         self.goal_columns = []
+        if not labelled and any(clean_value(t) for _k, _e, t in spans):
+            # one 绩效目标 cell with no 年度/总体 label: the annual goal (contract)
+            spans = [("annual", e, t) for _k, e, t in spans]
         for kind, end, text in spans:
             if kind == "group":
                 continue

@@ -104,7 +104,11 @@ class IndicatorReader:
         up with the header from its name column on.
         """
         roles = [r for r, _c in self.roles]
-        if len(cells) == len(roles):
+        while len(cells) > 1 and not cells[-1].text.strip():
+            cells = cells[:-1]  # exports end rows with an empty cell ('… | ≥95% | ')
+        if len(cells) == len(roles) and all(
+                not c.text.strip() or (level1_of(c.text) if r == Role.L1 else level2_of(c.text) or level1_of(c.text))
+                for r, c in zip(roles, cells) if r in (Role.L1, Role.L2)):
             return list(zip(roles, cells))
         for k, cell in enumerate(cells):
             role = "l1" if level1_of(cell.text) else "l2" if level2_of(cell.text) else None

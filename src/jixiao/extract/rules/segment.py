@@ -267,4 +267,6 @@ def regroup_pipe_rows(rows: list[Row]) -> list[Row]:
             out.append(r)
     if acc:
         out.append(Row(acc, rows[-1].page))
+    if max(len(r.cells) for r in out) > 16:
+        return rows  # the bare lines do not delimit table rows here (only a page's margins)
     return out
