@@ -64,8 +64,10 @@ class FundsReader:
         q = self._qualifier_column(m)
         if q:
             return q
-        if re.match(r"(中长期|中期|长期|项目期|实施期)", fold(label)):
+        if patterns().period.match(fold(label)):
             return "period"
+        if patterns().own_level.search(fold(label)):
+            return "own"  # 年度本级预算金额
         return "all"
 
     # -- goals ---------------------------------------------------------------------------------

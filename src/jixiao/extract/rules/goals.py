@@ -18,7 +18,7 @@ class GoalsReader:
         for n, (kind, _s, end, _m) in enumerate(hits):
             stop = hits[n + 1][1] if n + 1 < len(hits) else len(j.text)
             spans.append((kind, end, j.text[end:stop]))
-        labelled = [s for s in spans if s[0] != "group"]
+        labelled = [s for s in spans if s[0] in ("overall", "annual")]
         if labelled and all(not clean_value(t) for _k, _e, t in labelled):
             # a header row (总体目标 | 中期目标 | 年度目标): the goal text is in the row(s) below
             self.goal_columns = [(k, j.cell_at(e - 1)) for k, e, _t in labelled]
@@ -29,7 +29,7 @@ class GoalsReader:
             # one 绩效目标 cell with no 年度/总体 label: the annual goal (contract)
             spans = [("annual", e, t) for _k, e, t in spans]
         for kind, end, text in spans:
-            if kind == "group":
+            if kind not in ("overall", "annual"):
                 continue
             self.goal_kind = kind
             self.goal_cell.setdefault(kind, j.cell_at(end - 1))

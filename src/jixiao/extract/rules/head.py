@@ -32,6 +32,10 @@ class HeadReader:
     def _head(self, row: Row) -> None:
         j = Joined(row)
         hits = list(labels_in(patterns().head, patterns().head_kinds, j.text))
+        # a fund key in the same row ends the value before it (主管预算部门 | X | 项目预算金额 | 193.8)
+        funds = [h for h in labels_in(patterns().fund, patterns().fund_kinds, j.text)
+                 if h[1] > 0 and j.text[h[1] - 1] == j.SEP]
+        hits = sorted(hits + [(None, s, e, m) for _k, s, e, m in funds], key=lambda h: h[1])
         for n, (kind, _s, end, _m) in enumerate(hits):
             stop = hits[n + 1][1] if n + 1 < len(hits) else len(j.text)
             value = clean_value(j.text[end:stop])
@@ -44,5 +48,7 @@ class HeadReader:
             if self.head[kind] is None:
                 self.head[kind] = value
                 self._cite(kind, j.cell_at(end + (1 if j.text[end:end + 1] == j.SEP else 0)))
+        if funds:
+            self._funds(row)
 
     # -- funds ---------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ class Patterns:
         self.fund = re.compile("|".join(f"(?P<f{i}>{_alternatives(v)})(?P<q{i}>{QUALIFIER})"
                                         for i, v in enumerate(V.FUND_KEYS.values())))
         self.fund_start = re.compile(_alternatives(V.FUND_STARTS))
+        self.own_level = re.compile(_alternatives(V.OWN_LEVEL_WORDS))
         self.period = re.compile("^(?:" + _alternatives(V.PERIOD_WORDS) + ")")
         units = "|".join(V.AMOUNT_UNITS)
         self.fund_unit = re.compile(rf"[（(]\s*({units})\s*[）)]|单位[：:]\s*({units})")

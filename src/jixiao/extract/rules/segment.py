@@ -17,7 +17,8 @@ from .labels import is_label_prefix, level1_of, level2_of
 from .patterns import patterns
 from . import vocabulary as V
 
-_CODE = re.compile(r"^[\[【(（]?\s*\d{3,}\s*[\]】)）]?\s*[-_－—:：.]?\s*|\s*[\[【(（]\s*\d{3,}\s*[\]】)）]$")
+_CODE = re.compile(r"^[\[【(（]?\s*\d{3,}\s*[\]】)）]?\s*[-_－—:：.]?\s*|\s*[\[【(（]\s*\d{3,}\s*[\]】)）]$"
+                   r"|(?<=[\u4e00-\u9fff])\s*\d{6}$")  # a budget code printed after the name
 _GOAL_SPLIT = re.compile(
     r"目标\s*[0-9０-９]+\s*[：:、.．]?|(?:^|(?<=[\n；;。\s]))\s*[（(]?[0-9０-９]{1,2}\s*[)）.．、](?![0-9])"
 )

@@ -15,8 +15,8 @@ HEAD_KEYS: dict[str | None, list[str]] = {
     "project_name": [r"项目名称", r"项目支出名称", r"单位\(专项\)名称", r"专项名称", r"申报项目名称"],
     "competent_department": [
         r"主管部门(?:及其?(?:代码|编码))?", r"主管部门名称", r"项目主管部门", r"主管预算部门", r"主管单位(?:及代码)?",
-        r"部门名称", r"预算部门"],
-    "implementing_unit": [r"(?:项目)?实施单位(?:及代码|名称)?", r"项目执行单位", r"执行单位", r"单位名称", r"预算单位",
+        r"部门名称"],
+    "implementing_unit": [r"(?:项目)?实施单位(?:及代码|名称)?", r"项目执行单位", r"执行单位", r"单位名称", r"预算单位", r"预算部门",
                           r"单位信息"],
     "project_attribute": [r"项目属性"],
     "project_period": [r"项目(?:实施)?(?:期限|周期)", r"项目(?:支出)?实施期", r"实施期限", r"项目起止时间", r"项目起止时限",
@@ -42,6 +42,8 @@ FUND_KEYS: dict[str | None, list[str]] = {
 FUND_STARTS = [r"资金总额", r"资金总计", r"预算总额", r"总预算", r"预算金额", r"预算数", r"资金合计", r"项目金额",
                r"项目预算金额"]
 # Period words: a total labelled with one of these is the project-period column, not the year's.
+# An amount labelled with one of these belongs to the own-level (本级) column.
+OWN_LEVEL_WORDS = [r"本级"]
 PERIOD_WORDS = [r"中长期", r"中期", r"长期", r"项目期", r"实施期"]
 # Amount units a label or a line under the heading may state.
 AMOUNT_UNITS = ["亿元", "万元", "元"]
@@ -52,6 +54,8 @@ GOAL_KEYS: dict[str, list[str]] = {
                 r"实施期目标", r"中长期目标", r"中期目标", r"长期目标", r"绩效总目标", r"项目总目标", r"总体目标", r"整体目标"],
     "annual": [r"本年度绩效目标", r"年度绩效目标(?:\(文字\))?", r"当年绩效目标", r"本年度目标", r"年度目标", r"当年目标"],
     "group": [r"项目绩效目标", r"绩效目标"],
+    # a column beside the goals that is no goal (a 申报表's self-assessment column)
+    "ignored": [r"年度总体目标完成情况", r"目标完成情况"],
 }
 
 # Column headers of the indicator grid: folded header text -> role (sections.Role values).
