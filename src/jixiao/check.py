@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict
 
 from .extract import rules as extract_rules
+from .extract.rules.coverage import MIN_COVERAGE
 from .chunk import Chunk
 from .findings import RULES, Finding, ReviewConfig, Source, comment
 from .diff import diff_tables
@@ -102,6 +103,12 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
             # trusted, and values may be missing altogether
             v.findings.append(_finding("OCR-02", table, ref, None, [], lines=len(ocr_lines), low=low,
                                        confidence=f"{config.ocr_min_confidence:.0%}"))
+        if (r := table.reading) is not None and (r.coverage < MIN_COVERAGE or r.unknown_labels or r.lost_values):
+            # the reading did not account for its source: everything below rests on it
+            f = _finding("EXTRACT-01", table, ref, None,
+                         [Source(text=x, page=None, bbox=None, line=None) for x in r.lost_values + r.unknown_labels],
+                         coverage=f"{r.coverage:.0%}", unknown="、".join(r.unknown_labels), lost="、".join(r.lost_values))
+            v.findings.insert(0, f.model_copy(update={"severity": "错误" if r.lost_values else "警告"}))
         expected = _filled_count(chunk)
         if expected is not None and expected != len(table.indicators):
             v.findings.append(_finding("COUNT-01", table, ref, None, [], extracted=len(table.indicators), source=expected))

@@ -83,6 +83,8 @@ RULES: dict[str, Rule] = {
     "DIFF-01": Rule("数据核对", "警告", "两种提取方式互相核对", False),
     "OCR-01": Rule("数据核对", "警告", "扫描件识别结果与原件核对", False),
     "OCR-02": Rule("数据核对", "错误", "扫描件识别结果与原件核对", True),
+    # the reading itself is unsure: 错误 when values were lost, else 警告 (check.py sets it)
+    "EXTRACT-01": Rule("数据核对", "警告", "提取结果与原件核对（提取覆盖率）", True),
 }
 
 # §4.3: a rule that fires suppresses another on the same indicator (or table)
@@ -142,6 +144,11 @@ _env = jinja2.Environment(
 
 def comment(rule: str, **context) -> str:
     return _env.get_template(f"{rule}.j2").render(**context).strip()
+
+
+def sort_key(finding: Finding) -> tuple[int, int]:
+    """Report order: an unsure reading (EXTRACT) first -- every other finding rests on it -- then by severity."""
+    return (0 if finding.rule.startswith("EXTRACT") else 1, SEVERITY_ORDER[finding.severity])
 
 
 def suggested_grade(findings: list[Finding], config: ReviewConfig) -> str:

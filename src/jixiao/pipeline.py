@@ -13,7 +13,7 @@ from .extract_llm import LLMExtractor, Outcome
 from .ground import evidence_for
 from .ingest import ReadOptions, read_pages, sha256_of
 from .llm_store import public_url
-from .models import ExtractedTable, FieldDiff, LLMInfo, Provenance
+from .models import ExtractedTable, FieldDiff, LLMInfo, Provenance, Reading
 
 BACKENDS = ("rules", "llm", "auto")
 
@@ -62,7 +62,13 @@ def extract_with_chunks(path: Path, backend: str = "rules", llm: LLMExtractor | 
             yield chunk, ExtractedTable(
                 **dict(result.table),  # validated once already: pass the instances, no dump
                 provenance=provenance(pages, "rules"), evidence=result.evidence, notes=result.notes,
+                reading=_reading(result),
             )
+
+
+def _reading(result) -> Reading | None:
+    r = result.reading
+    return None if r is None else Reading(coverage=r.coverage, unknown_labels=r.unknown_labels, lost_values=r.lost_values)
 
 
 def ocr_notes(chunk: Chunk) -> list[str]:

@@ -14,6 +14,7 @@ from ...chunk import Chunk, is_title
 from ...ingest import Cell, Row
 from ...models import Evidence, Indicator, TableData
 from ...values import fold, squash
+from .coverage import Reading, measure
 from .funds import FundsReader
 from .goals import GoalsReader
 from .head import YEAR, HeadReader
@@ -32,6 +33,7 @@ class Result:
     table: TableData
     evidence: dict[str, Evidence]
     notes: list[str] = field(default_factory=list)
+    reading: Reading | None = None  # how much of its source the reading accounted for
 
 
 class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
@@ -74,7 +76,8 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         self.pending: Pending | None = None
         self.indicators: list[Indicator] = []
         self.stream_header: list[str] = []  # grid columns printed one cell per line
-        self.stream: list[Cell] = []  # indicator cells printed one per line, read at the block's end
+        self.stream: list[Cell] = []
+        self.read_rows: list[tuple[Section, Row]] = []  # what the readers saw, for the coverage  # indicator cells printed one per line, read at the block's end
 
     # -- entry --------------------------------------------------------------------------------
     def run(self) -> list[Result]:
@@ -82,6 +85,8 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
             self._title(self.chunk.inherited_title, inherited=True)
         for row in segment_rows(self.chunk.rows):
             self._row(row)
+            if self.section != Section.DONE:
+                self.read_rows.append((self.section, row))
         self._end_block()
         return self.done + [self._result()]
 
@@ -171,7 +176,7 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
                 self._cite(f"{kind}_goals[{n}]", cell)
         table = TableData(**self.head, funds=funds, overall_goals=goals["overall"],
                           annual_goals=goals["annual"], indicators=self.indicators)
-        return Result(table, self.evidence, self.notes)
+        return Result(table, self.evidence, self.notes, measure(self.read_rows, table, self.notes))
 
 
 

@@ -129,3 +129,9 @@ UNCHECKED = "□☐口"
 # Lines that end the table: notes and sign-off blocks.
 NOTE_STARTS = [r"注[:]", r"说明[:]", r"填报说明[:]", r"备注[:]", r"附件[:]", r"财政部门", r"财政资金管理科室",
                r"区扶贫办审核意见", r"扫一扫"]
+
+# Words of the form itself, outside the contract: accounted for when measuring how much of a
+# table its reading understood (coverage.py), never extracted.
+IGNORED_TEXT = ["填报单位", "盖章", "单位", "万元", "元", "金额单位", "资金情况", "项目资金", "项目资金申请", "项目基本信息",
+                "年度", "定性", "定量", "正向指标", "反向指标", "计划标准", "行业标准", "历史标准", "其中", "当年",
+                "项目实施进度计划", "项目实施内容", "开始时间", "完成时间", "项目概况", "绩效项目指标表", "附件"]
