@@ -75,6 +75,12 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
     v = Verification()
     # values read by OCR: (least sure character, page, box, line) for each field
     unsure = {k: (e.confidence, e.page, e.bbox, e.line) for k, e in table.evidence.items() if e.confidence is not None}
+    if (r := table.reading) is not None and (r.coverage < MIN_COVERAGE or r.unknown_labels or r.lost_values):
+        # the reading did not account for its source: everything below rests on it
+        f = _finding("EXTRACT-01", table, ref, None,
+                     [Source(text=x, page=None, bbox=None, line=None) for x in r.lost_values + r.unknown_labels],
+                     coverage=f"{r.coverage:.0%}", unknown="、".join(r.unknown_labels), lost="、".join(r.lost_values))
+        v.findings.insert(0, f.model_copy(update={"severity": "错误" if r.lost_values else "警告"}))
     if chunk is not None:
         src = source_text(chunk)
         for key, text in strings(table):
@@ -103,12 +109,6 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
             # trusted, and values may be missing altogether
             v.findings.append(_finding("OCR-02", table, ref, None, [], lines=len(ocr_lines), low=low,
                                        confidence=f"{config.ocr_min_confidence:.0%}"))
-        if (r := table.reading) is not None and (r.coverage < MIN_COVERAGE or r.unknown_labels or r.lost_values):
-            # the reading did not account for its source: everything below rests on it
-            f = _finding("EXTRACT-01", table, ref, None,
-                         [Source(text=x, page=None, bbox=None, line=None) for x in r.lost_values + r.unknown_labels],
-                         coverage=f"{r.coverage:.0%}", unknown="、".join(r.unknown_labels), lost="、".join(r.lost_values))
-            v.findings.insert(0, f.model_copy(update={"severity": "错误" if r.lost_values else "警告"}))
         expected = _filled_count(chunk)
         if expected is not None and expected != len(table.indicators):
             v.findings.append(_finding("COUNT-01", table, ref, None, [], extracted=len(table.indicators), source=expected))

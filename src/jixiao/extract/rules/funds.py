@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from ...ingest import Row
+from ...ingest import Cell, Row
 from ...models import Funds
-from ...values import fold, parse_amount
+from ...values import fold, parse_amount, squash
 from .patterns import patterns
 from .sections import Section
 from .segment import Joined, at_cell_start, labels_in
@@ -18,6 +18,8 @@ class FundsReader:
     # -- funds ---------------------------------------------------------------------------------
     def _funds(self, row: Row) -> None:
         self.section = Section.FUNDS
+        # a label wrapped inside its cell ("年度本级 预算金额") is still one label
+        row = Row([Cell(squash(c.text), c.lines, c.bbox, c.page_bbox) for c in row.cells], row.page, row.ruled)
         j = Joined(row)
         text = j.text
         if m := patterns().fund_unit.search(fold(text)):

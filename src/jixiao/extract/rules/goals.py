@@ -21,7 +21,10 @@ class GoalsReader:
         labelled = [s for s in spans if s[0] in ("overall", "annual")]
         if labelled and all(not clean_value(t) for _k, _e, t in labelled):
             # a header row (总体目标 | 中期目标 | 年度目标): the goal text is in the row(s) below
-            self.goal_columns = [(k, j.cell_at(e - 1)) for k, e, _t in labelled]
+            columns = [(k, j.cell_at(e - 1)) for k, e, _t in labelled]
+            if self.goal_columns and not self.goal_stream and len(row.cells) == 1 and not row.ruled:
+                columns = self.goal_columns + columns  # the header printed one label per line
+            self.goal_columns = columns
             self.goal_kind = None
             return
         self.goal_columns = []

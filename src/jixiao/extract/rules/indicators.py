@@ -125,7 +125,7 @@ class IndicatorReader:
             text = cells[i].text
             if not text.strip() or fold(text) == "绩效指标":
                 i += 1
-            elif level1_of(text) and "l1" in roles:
+            elif level1_of(text) and "l1" in roles and not any(r == "l1" for r, _c in out):
                 out.append(("l1", cells[i]))
                 i += 1
             elif level2_of(text) and "l2" in roles:
