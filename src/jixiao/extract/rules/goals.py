@@ -22,9 +22,10 @@ class GoalsReader:
         if labelled and all(not clean_value(t) for _k, _e, t in labelled):
             # a header row (总体目标 | 中期目标 | 年度目标): the goal text is in the row(s) below
             columns = [(k, j.cell_at(e - 1)) for k, e, _t in labelled]
-            if self.goal_columns and not self.goal_stream and len(row.cells) == 1 and not row.ruled:
+            if self.goal_columns and self.goal_header_open and len(row.cells) == 1 and not row.ruled:
                 columns = self.goal_columns + columns  # the header printed one label per line
             self.goal_columns = columns
+            self.goal_header_open = True  # until a goal text comes
             self.goal_kind = None
             return
         self.goal_columns = []
@@ -39,6 +40,7 @@ class GoalsReader:
             self._add_goal_text(kind, text)
 
     def _add_goal_text(self, kind: str, text: str) -> None:
+        self.goal_header_open = False
         text = text.replace(Joined.SEP, "\n").strip().lstrip("：:")
         if text:
             self.goal_text[kind].append(text)
@@ -46,6 +48,7 @@ class GoalsReader:
     def _goal_continuation(self, row: Row) -> None:
         if self.goal_columns and len(row.cells) == 1 and not row.ruled and len(self.goal_columns) > 1:
             self.goal_stream.append(row.cells[0])  # goal texts one per line under their labels
+            self.goal_header_open = False
             return
         if self.goal_columns:
             kinds = self._distribute(row, self.goal_columns)

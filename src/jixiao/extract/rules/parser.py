@@ -68,6 +68,7 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         self.goal_kind: str | None = None
         self.goal_columns: list[tuple[str, Cell]] = []
         self.goal_stream: list[Cell] = []
+        self.goal_header_open = False  # the last goal row was a header with no text under it yet
         # indicators
         self.block = "annual"  # which indicator block (中期 or 年度) the rows belong to
         self.indicator_blocks: list[str] = []

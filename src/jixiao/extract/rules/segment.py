@@ -60,7 +60,7 @@ class Joined:
 
 def at_cell_start(text: str, offset: int) -> bool:
     """Labels count only where a cell or a space-separated piece starts, not inside a sentence."""
-    return offset == 0 or text[offset - 1] in (Joined.SEP, " ", "　", "\t")
+    return offset == 0 or text[offset - 1] in (Joined.SEP, " ", "　", "\t", "|")
 
 
 def clean_value(text: str) -> str:
