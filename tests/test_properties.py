@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from jixiao.chunk import Chunk, chunk_rows
-from jixiao.extract_rules import extract, split_goals
+from jixiao.extract.rules import extract, split_goals
 from jixiao.document import Cell, Line, Row
 from jixiao.values import parse_amount, parse_value, squash
 

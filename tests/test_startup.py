@@ -63,7 +63,8 @@ def test_module_level_imports_have_no_cycle():
                 deps.add(target)
                 deps.update(f"{target}.{a.name}" for a in node.names)
         graph[name] = deps
-    graph = {k: {d for d in v if d in graph and d != k} for k, v in graph.items()}
+    # a module's own parent packages are loaded before it whatever it imports: not an edge
+    graph = {k: {d for d in v if d in graph and d != k and not k.startswith(d + ".")} for k, v in graph.items()}
 
     def visit(node, path):
         assert node not in path, " -> ".join(path[path.index(node):] + [node])

@@ -134,6 +134,11 @@ RULES: dict[str, Rule] = {
                     "A value read by OCR whose least sure character is below `ocr_min_confidence`"),
     "OCR-02": Rule("数据核对", "错误", "扫描件识别结果与原件核对", True,
                     "At least `ocr_poor_share` of a table's OCR'd lines are unsure: the scan is too poor to trust"),
+    # the reading itself is unsure: 错误 when values were lost, else 警告 (check.py sets it)
+    "EXTRACT-01": Rule("数据核对", "警告", "提取结果与原件核对（提取覆盖率）", True,
+                       "The rules reading accounts for too little of its source text (coverage under the threshold), "
+                       "or meets labels it does not know, or leaves numbers of the funds or indicator grid unread; "
+                       "错误 when values were lost"),
 }
 
 # §4.3: a rule that fires suppresses another on the same indicator (or table)
@@ -212,6 +217,11 @@ def severity_counts(findings) -> dict[str, int]:
     for f in findings:
         counts[f.severity] += 1
     return counts
+
+
+def sort_key(finding: Finding) -> tuple[int, int]:
+    """Report order: an unsure reading (EXTRACT) first -- every other finding rests on it -- then by severity."""
+    return (0 if finding.rule.startswith("EXTRACT") else 1, SEVERITY_ORDER[finding.severity])
 
 
 def suggested_grade(findings: list[Finding], config: ReviewConfig) -> str:

@@ -122,6 +122,14 @@ class LLMInfo(Strict):
     disagreements: list[FieldDiff] = Field(description="fields where the rules extractor read otherwise")
 
 
+class ReadingQuality(Strict):
+    """How much of its source text a rules reading accounted for (EXTRACT-01 when unsure)."""
+
+    coverage: float = Field(description="share of the source's characters that are extracted values or known labels")
+    unknown_labels: list[str] = Field(description="label-like text the extractor did not know")
+    lost_values: list[str] = Field(description="numbers in the funds or indicator grid that reached no field")
+
+
 class ExtractedTable(TableData):
     provenance: Provenance
     evidence: dict[str, Evidence] = Field(
@@ -129,6 +137,7 @@ class ExtractedTable(TableData):
     )
     notes: list[str] = Field(description="what the extractor dropped or was unsure of, for a person to check")
     llm: LLMInfo | None = Field(default=None, description="the model run behind this table, when one ran")
+    reading: ReadingQuality | None = Field(default=None, description="the rules reading's coverage of its source, when it ran")
 
     def contract(self) -> TableData:
         return TableData.model_validate(self.model_dump(include=set(TableData.model_fields)))

@@ -12,7 +12,7 @@ from pathlib import Path
 import jinja2
 
 from .check import Checked
-from .findings import DIMENSIONS, SEVERITY_ORDER, Finding, severity_counts
+from .findings import DIMENSIONS, SEVERITY_ORDER, Finding, severity_counts, sort_key
 from .fileio import write_atomic
 from .models import indicator_path
 
@@ -35,10 +35,10 @@ def merged_comments(findings: Iterable[Finding]) -> list[dict]:
         groups[key].append(f)
     out = []
     for (_kind, _k), fs in groups.items():
-        fs.sort(key=lambda f: SEVERITY_ORDER[f.severity])
+        fs.sort(key=sort_key)
         out.append({"severity": fs[0].severity, "indicator": fs[0].indicator, "rules": [f.rule for f in fs],
                     "dimension": fs[0].dimension, "message": "".join(f.message for f in fs), "findings": fs})
-    out.sort(key=lambda c: SEVERITY_ORDER[c["severity"]])
+    out.sort(key=lambda c: sort_key(c["findings"][0]))
     return out
 
 
@@ -175,7 +175,7 @@ def write_xlsx(checked: list[Checked], path: Path) -> None:
             rows["指标"].append(([n, t.project_name, ind.level1, ind.level2, ind.name, ind.value_text, ind.operator,
                                  ind.value, ind.unit, m["severity"] if m else None, m["message"] if m else None,
                                  ev.page if ev else None], m["severity"] if m else None))
-        for f in sorted(c.findings, key=lambda f: SEVERITY_ORDER[f.severity]):
+        for f in sorted(c.findings, key=sort_key):
             page = next((s.page for s in f.evidence if s.page is not None), None)
             rows["审核意见"].append(([n, t.project_name, f.dimension, f.severity, f.rule, f.indicator, f.message,
                                    f.basis, page], f.severity))

@@ -73,14 +73,9 @@ def atoms(t):
     return a
 
 
-def main(argv):
-    args = [x for x in argv if not x.startswith("--")]
-    verbose = "--verbose" in argv
-    need = 1.0
-    if "--min" in argv:
-        need = float(argv[argv.index("--min") + 1])
-        args = [x for x in args if x != argv[argv.index("--min") + 1]]
-    gold, pred = load(args[0]), load(args[1])
+def compare(gold, pred, verbose=False):
+    """(precision, recall, F1, matched tables, miss lines) of PRED's tables against GOLD's."""
+    lines = []
     by_name = {}
     for t in pred:
         by_name.setdefault(norm(t.get("project_name")), []).append(t)
@@ -101,21 +96,35 @@ def main(argv):
             else:
                 fn += 1
                 if verbose:
-                    print(f"MISS {g.get('project_name')} {k}: gold={v!r} got={pa.get(k, '<absent>')!r}")
+                    lines.append(f"MISS {g.get('project_name')} {k}: gold={v!r} got={pa.get(k, '<absent>')!r}")
         for k, v in pa.items():
             if k not in ga and v is not None:
                 fp += 1
                 if verbose:
-                    print(f"EXTRA {g.get('project_name')} {k}: {v!r}")
+                    lines.append(f"EXTRA {g.get('project_name')} {k}: {v!r}")
     for rest in by_name.values():
         for p in rest:
             extra = sum(1 for v in atoms(p).values() if v is not None)
             fp += extra
             if verbose:
-                print(f"EXTRA TABLE {p.get('project_name')} ({extra} fields)")
+                lines.append(f"EXTRA TABLE {p.get('project_name')} ({extra} fields)")
     prec = tp / (tp + fp) if tp + fp else 0.0
     rec = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+    return prec, rec, f1, matched, lines
+
+
+def main(argv):
+    args = [x for x in argv if not x.startswith("--")]
+    verbose = "--verbose" in argv
+    need = 1.0
+    if "--min" in argv:
+        need = float(argv[argv.index("--min") + 1])
+        args = [x for x in args if x != argv[argv.index("--min") + 1]]
+    gold, pred = load(args[0]), load(args[1])
+    prec, rec, f1, matched, lines = compare(gold, pred, verbose)
+    for line in lines:
+        print(line)
     print(f"field-F1 {f1:.3f} (precision {prec:.3f}, recall {rec:.3f}, tables matched {matched}/{len(gold)})")
     return 0 if f1 >= need - 1e-9 else 1
 

@@ -65,11 +65,11 @@ def parse_value(text: str | None) -> Parsed:
     Anything that is not one number with an optional comparison and unit -- words, dates,
     periods, ranges -- is qualitative and gives three nulls rather than a guess.
     """
-    raw = squash(text)
-    if not raw:
+    # NFKC first: it turns full-width digits, ％ and ＞＝ into ASCII (≥ and ≤ are untouched), and
+    # it can itself produce whitespace ("´" -> " ́"), which squashing afterwards removes.
+    s = squash(unicodedata.normalize("NFKC", text or "")).replace("％", "%")
+    if not s:
         return QUALITATIVE
-    # NFKC turns full-width digits, ％ and ＞＝ into ASCII; ≥ and ≤ are untouched by it.
-    s = unicodedata.normalize("NFKC", raw).replace("％", "%")
     if _DATE.search(s):
         return QUALITATIVE
     numbers = _NUMBER.findall(s)

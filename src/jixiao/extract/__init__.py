@@ -1,6 +1,7 @@
 """Extractors: the chunk of one table in, contract records out; one interface, chosen once.
 
-- `rules`: the deterministic reader (extract_rules), the offline default;
+- `rules/`: the deterministic reader (vocabulary, segmentation, one reader per section), the
+  offline default;
 - `llm`: a model behind any OpenAI-compatible endpoint (llm.py), with its cache and call log
   (llm_store.py).
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from ..chunk import Chunk
-from ..models import ExtractedTable, Provenance, TableData
+from ..models import ExtractedTable, Provenance, ReadingQuality, TableData
 from ..settings import Settings
 
 # (pages, backend name) -> the provenance of one table of the file being read
@@ -55,9 +56,9 @@ class RulesExtractor:
 
 
 def rules_results(chunk: Chunk) -> list:
-    from .. import extract_rules
+    from .rules import extract
 
-    return extract_rules.extract(chunk)
+    return extract(chunk)
 
 
 def rules_tables(chunk: Chunk, results: list, provenance: ProvenanceFor, extra_notes: list[str] = ()) -> list[ExtractedTable]:
@@ -70,9 +71,15 @@ def rules_tables(chunk: Chunk, results: list, provenance: ProvenanceFor, extra_n
         tables.append(ExtractedTable(
             **dict(result.table),  # validated once already: pass the instances, no dump
             provenance=provenance(pages, "rules"), evidence=result.evidence,
-            notes=result.notes + ocr_notes(chunk) + list(extra_notes),
+            notes=result.notes + ocr_notes(chunk) + list(extra_notes), reading=_quality(result),
         ))
     return tables
+
+
+def _quality(result) -> ReadingQuality | None:
+    r = result.reading
+    return None if r is None else ReadingQuality(coverage=r.coverage, unknown_labels=r.unknown_labels,
+                                                 lost_values=r.lost_values)
 
 
 def ocr_notes(chunk: Chunk) -> list[str]:

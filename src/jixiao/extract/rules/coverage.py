@@ -1,0 +1,114 @@
+"""How much of its source a reading accounted for, and what it did not understand.
+
+After a table is read, every character of the rows the readers saw (the heading down to the notes
+under the table) is either accounted for -- it is part of an extracted value or a label the
+vocabulary knows -- or left over.  Left-over pieces are what the reading did not understand:
+a short piece with no digit above the grid is an unknown label; a piece holding a digit in the
+funds or the indicator grid is a value that was lost.  The checker turns these into EXTRACT-01.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ...document import Row
+from ...models import TableData
+from ...values import fold
+from . import vocabulary as V
+from .labels import foreign_level, level1_of, level2_of
+from .patterns import patterns
+from .sections import Section
+
+# Coverage below this is worth a person's look even when no single piece stands out.
+MIN_COVERAGE = 0.5
+_NOISE = re.compile(r"[\s|:：;；,，。、()（）\[\]【】\"“”'‘’*＊_\-—/~]+|(?<!\d)\.|\.(?!\d)")
+
+
+_SLOT_MARK = re.compile(r"(?:指标|目标)\d+|含本级(?:和市县)?(?:目标)?")
+
+
+def _norm(text: str) -> str:
+    return _NOISE.sub("", fold(text))
+
+
+@dataclass
+class Reading:
+    coverage: float
+    unknown_labels: list[str] = field(default_factory=list)
+    lost_values: list[str] = field(default_factory=list)
+
+    @property
+    def unsure(self) -> bool:
+        return self.coverage < MIN_COVERAGE or bool(self.unknown_labels or self.lost_values)
+
+
+def _known_strings(table: TableData) -> list[str]:
+    out = [table.title, table.project_name, table.competent_department, table.implementing_unit,
+           table.project_attribute, table.project_period, *table.overall_goals, *table.annual_goals]
+    for ind in table.indicators:
+        out += [ind.name, ind.value_text, ind.unit]
+    labels = [k for k in V.COLUMNS] + list(V.LEVEL1) + list(V.FOREIGN_LEVELS) + list(V.IGNORED_TEXT)
+    labels += [re.sub(r"[\\()?:|\[\]]", "", s) for v in V.HEAD_KEYS.values() for s in v if "(" not in s]
+    out += labels
+    return sorted({_norm(s) for s in out if s and _norm(s)}, key=len, reverse=True)
+
+
+_LABELLISH = re.compile(r"(?:[\u4e00-\u9fff]{2,}(?:指标|目标|名称|部门|单位|资金|金额|时间|期限|属性))")
+
+
+def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str]) -> Reading:
+    """The share of the source's characters accounted for, and the pieces that were not."""
+    known = _known_strings(table)
+    P = patterns()
+    amounts = {str(v) for v in table.funds.model_dump().values() if v is not None}
+    total = left = 0
+    unknown: list[str] = []
+    lost: list[str] = []
+    for section, row in rows:
+        for cell in row.cells:
+            text = _norm(cell.text)
+            if not text:
+                continue
+            total += len(text)
+            rest = text
+            for s in known:
+                if s in rest:
+                    rest = rest.replace(s, "\x00")
+            for rx in (P.head, P.fund, P.goal):
+                rest = rx.sub("\x00", rest)
+            rest = _SLOT_MARK.sub("\x00", rest)  # 指标1: numbers a slot, it is no value
+            pieces = [p for p in (_NOISE.sub("", x) for x in rest.split("\x00")) if p]
+            pieces = [p for p in pieces if not _accounted(p, amounts)]
+            for p in pieces:
+                left += len(p)
+                if section == Section.INDICATORS and re.search(r"\d", p) and len(p) >= 3:
+                    lost.append(p)
+                elif section != Section.INDICATORS and len(p) <= 12 and _LABELLISH.fullmatch(p):
+                    unknown.append(p)
+    lost += [n.split(": ", 1)[-1] for n in notes if "dropped" in n or "not understood" in n]
+    unknown += [n.split(": ", 1)[-1] for n in notes if "not recognised" in n]
+    coverage = 1.0 if total == 0 else round(1 - left / total, 3)
+    return Reading(coverage, _unique(unknown), _unique(lost))
+
+
+def _accounted(piece: str, amounts: set[str]) -> bool:
+    """Numbers that are fund amounts (in any printed form), years, units and words of the form."""
+    if piece in V.IGNORED_TEXT or level1_of(piece) or level2_of(piece) or foreign_level(piece):
+        return True
+    digits = re.sub(r"[^\d.]", "", piece)
+    if digits and re.fullmatch(r"[\d.]*(?:万元|万|元|亿元)?", piece):
+        try:
+            n = float(digits.rstrip("."))
+        except ValueError:
+            return False
+        return any(abs(n - float(a)) < 1e-6 or abs(n / 10000 - float(a)) < 1e-6 for a in amounts) or n == 0
+    return bool(re.fullmatch(r"(?:\d{4}年度?|年度|万元|元)", piece))
+
+
+def _unique(items: list[str]) -> list[str]:
+    seen: list[str] = []
+    for x in items:
+        if x not in seen:
+            seen.append(x)
+    return seen[:12]

@@ -1,0 +1,54 @@
+"""The head section: the table's heading, its year and the key/value header fields."""
+
+from __future__ import annotations
+
+import re
+
+from ...document import Row
+from ...values import squash
+from .patterns import patterns
+from .segment import Joined, clean_value, labels_in, strip_code
+
+YEAR = re.compile(r"(20\d{2})\s*年")
+
+
+class HeadReader:
+    # heading and header fields -------------------------------------------------------------
+    @staticmethod
+    def _starts_with_label(first: str) -> bool:
+        return bool(patterns().head_start.match(first) or patterns().goal.match(first) or patterns().fund.match(first)
+                    or patterns().fund_start.search(first) or first.startswith(("项目资金", "绩效指标", "一级")))
+
+    def _title(self, row: Row, inherited: bool = False) -> None:
+        if self.head["title"] is not None:
+            return
+        self.head["title"] = squash(row.cells[0].text)
+        self._cite("title", row.cells[0])
+        if m := YEAR.search(self.head["title"]):
+            self.head["year"] = int(m.group(1))
+        if inherited:
+            self.notes.append("title: shared heading above several tables")
+
+    def _head(self, row: Row) -> None:
+        j = Joined(row)
+        hits = list(labels_in(patterns().head, patterns().head_kinds, j.text))
+        # a fund key in the same row ends the value before it (主管预算部门 | X | 项目预算金额 | 193.8)
+        funds = [h for h in labels_in(patterns().fund, patterns().fund_kinds, j.text)
+                 if h[1] > 0 and j.text[h[1] - 1] == j.SEP]
+        hits = sorted(hits + [(None, s, e, m) for _k, s, e, m in funds], key=lambda h: h[1])
+        for n, (kind, _s, end, _m) in enumerate(hits):
+            stop = hits[n + 1][1] if n + 1 < len(hits) else len(j.text)
+            value = clean_value(j.text[end:stop])
+            if kind is not None and not value and n == len(hits) - 1 and self.head[kind] is None:
+                self.pending_head = kind  # "项目名称" alone on its line: the value follows
+            if kind is None or not value:
+                continue
+            if kind in ("competent_department", "implementing_unit"):
+                value = strip_code(value)
+            if self.head[kind] is None:
+                self.head[kind] = value
+                self._cite(kind, j.cell_at(end + (1 if j.text[end:end + 1] == j.SEP else 0)))
+        if funds:
+            self._funds(row)
+
+    # -- funds ---------------------------------------------------------------------------------

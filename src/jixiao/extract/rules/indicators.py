@@ -1,0 +1,341 @@
+"""The indicators section: the 一级/二级/三级/指标值 grid in its many shapes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ...document import Cell, Row
+from ...levels import PARENT
+from ...models import Indicator
+from ...values import fold, parse_amount, parse_value, squash, tidy_number
+from . import vocabulary as V
+from .labels import foreign_level, level1_of, level2_of
+from .patterns import patterns
+from .sections import RECORD_ROLES, Role, Section
+from .segment import SLOT, best_column, is_indicator_header, roles_of, split_name_value, strip_code
+
+# "中期绩效指标" / "年度绩效指标": which of a 申报表's two indicator blocks the rows below belong to
+BLOCK = re.compile(r"^(?P<period>中长期|中期|长期|实施期)?(?P<annual>本年度|年度|当年)?(?:绩效)?指标(?:[（(].*[）)])?$")
+
+
+def looks_like_value(text: str) -> bool:
+    """A cell that reads as an indicator value rather than a name: a number, or a short word."""
+    t = squash(text)
+    return bool(re.search(r"\d", t)) or len(t) <= 6 or t in patterns().qualitative_words
+
+
+@dataclass
+class Pending:
+    l1: str | None
+    l2: str | None
+    name: str
+    name_cell: Cell | None
+    value_text: str | None = None
+    value_cell: Cell | None = None
+    op_text: str | None = None
+    unit_text: str | None = None
+    has_op_column: bool = False
+
+
+class IndicatorReader:
+    # indicators ----------------------------------------------------------------------------
+    def _indicator_header(self, row: Row, texts: list[str]) -> bool:
+        if len(texts) == 1 and not row.ruled:
+            tokens = texts[0].split()
+            if is_indicator_header(tokens):
+                self._enter_indicators()
+                flat = ({"op", "unit"} | RECORD_ROLES) & set(roles_of(tokens))
+                self.roles = [(r, Cell(t, [], None)) for r, t in zip(roles_of(tokens), tokens)] if flat else []
+                return True
+            if fold(texts[0]) in ("绩效指标", "一级指标", "一级", "二级指标", "三级指标", "指标值"):
+                if self.section != Section.INDICATORS:
+                    self._enter_indicators()
+            if self.section == Section.INDICATORS and not self.indicators and not self.stream:
+                # a header printed one cell per line: collect its columns
+                role = roles_of([texts[0]])[0]
+                if role in (Role.L1, Role.L2, Role.NAME, Role.VALUE, Role.IGNORED, Role.OP, Role.UNIT, Role.GROUP):
+                    self.stream_header.append(role)
+                    return True
+            return False
+        if not is_indicator_header(texts):
+            return False
+        self._enter_indicators()
+        roles = roles_of(texts)
+        if roles.count("l1") > 1 or roles.count("name") > 1:
+            # two parallel blocks side by side (中期 | 年度): keep the last, the current year's,
+            # as the funds do
+            last = max(i for i, r in enumerate(roles) if r in ("l1", "l2", "name") and roles[:i].count(r))
+            start = max(i for i in range(last + 1) if roles[i] == roles[last] and i < last)
+            first_of_last = next(i for i in range(start + 1, len(roles)) if roles[i] in ("l1", "l2", "name"))
+            roles = ["skip" if i < first_of_last and r not in ("group",) else r for i, r in enumerate(roles)]
+            self.notes.append("two indicator blocks side by side: the left (中期) block is left out")
+        self.roles = list(zip(roles, row.cells))
+        return True
+
+    def _enter_indicators(self) -> None:
+        self._flush()
+        self._settle_goals()
+        self.section = Section.INDICATORS
+
+    def _indicator_row(self, row: Row) -> None:
+        if len(row.cells) == 1 and not row.ruled and self._streaming():
+            if row.cells[0].text.strip():
+                self.stream.append(row.cells[0])
+            return
+        cells = [c for c in row.cells]
+        texts = [c.text for c in cells]
+        if self.roles and (row.ruled and all(c.bbox for _r, c in self.roles)):
+            assigned = [(best_column(c, self.roles), c) for c in cells if c.text.strip()]
+            self._columnar(assigned)
+        elif self.roles and len(cells) > 1:
+            self._columnar(self._align(cells))
+        elif self.roles and len(cells) == 1 and len(texts[0].split()) > 1 and not SLOT.match(texts[0]):
+            self._columnar(self._align([Cell(t, cells[0].lines, cells[0].bbox, cells[0].page_bbox)
+                                          for t in texts[0].split()]))
+        else:
+            self._slot_cells(cells)
+
+    def _align(self, cells: list[Cell]) -> list[tuple[str, Cell]]:
+        """Cells of an exported row against the header's columns, anchored on content.
+
+        Exports drop the cells of merged level columns and trailing blanks, so counting from
+        either end shifts columns; level labels are known by name, and the cells after them line
+        up with the header from its name column on.
+        """
+        roles = [r for r, _c in self.roles]
+        while len(cells) > 1 and not cells[-1].text.strip():
+            cells = cells[:-1]  # exports end rows with an empty cell ('… | ≥95% | ')
+        if len(cells) == len(roles) and all(
+                not c.text.strip() or (level1_of(c.text) if r == Role.L1 else level2_of(c.text) or level1_of(c.text))
+                for r, c in zip(roles, cells) if r in (Role.L1, Role.L2)):
+            return list(zip(roles, cells))
+        for k, cell in enumerate(cells):
+            role = "l1" if level1_of(cell.text) else "l2" if level2_of(cell.text) else None
+            if role in roles and k > 0:
+                # cells before the first level label belong to the columns before its column
+                at = roles.index(role)
+                before = [(r, c) for r, c in zip(roles[:at][::-1], cells[:k][::-1])]
+                return before[::-1] + list(zip(roles[at:], cells[k:]))
+            if role:
+                break
+        out: list[tuple[str, Cell]] = []
+        i = 0
+        while i < len(cells):
+            text = cells[i].text
+            if not text.strip() or fold(text) == "绩效指标":
+                i += 1
+            elif level1_of(text) and "l1" in roles and not any(r == "l1" for r, _c in out):
+                out.append(("l1", cells[i]))
+                i += 1
+            elif level2_of(text) and "l2" in roles:
+                out.append(("l2", cells[i]))
+                i += 1
+            else:
+                break
+        after = roles[roles.index("name"):] if "name" in roles else roles
+        out.extend(zip(after, cells[i:]))
+        return out
+
+    def _set_levels(self, l1: str | None = None, l2: str | None = None) -> None:
+        if l1:
+            self._flush()
+            self.l1, self.l2 = l1, None
+        if l2:
+            self._flush()
+            self.l2 = l2
+            if self.l1 not in (None, "成本指标") and PARENT[l2] != self.l1:
+                self.l1 = PARENT[l2]  # a level-2 label names its level 1 (a spanning 效益 cell has ended)
+
+    # indicators printed one cell per line ------------------------------------------------------
+    def _streaming(self) -> bool:
+        """The grid's header came one cell per line (一级指标 / 二级指标 / 三级指标 / 指标值 …)."""
+        roles = set(self.stream_header)
+        return len(self.stream_header) >= 3 and Role.NAME in roles and Role.VALUE in roles
+
+    def _level_cell(self, text: str) -> bool:
+        """Set the levels from a level label; False when the text is not one."""
+        if SLOT.match(text):
+            return False
+        if l1 := level1_of(text):
+            self._set_levels(l1=l1)
+        elif l2 := level2_of(text):
+            self._set_levels(l2=l2)
+        elif foreign := foreign_level(text):
+            self._set_levels(l1=foreign[0])
+            self._set_levels(l2=foreign[1])
+            self.notes.append(f"level of another framework kept under {foreign[0]}/{foreign[1]}: {squash(text)}")
+        else:
+            return False
+        return True
+
+    def _flush_stream(self) -> None:
+        """Read the cells collected one per line: level labels set the levels; otherwise a name,
+        then its value, then the known columns outside the contract (绩效标准, 备注) where printed.
+
+        Blank cells are not printed in such exports, so a trailing extra column is only taken
+        when the cell after it is no value (it is then the next indicator's name or a label).
+        """
+        cells, self.stream = self.stream, []
+        roles = self.stream_header
+        extras = sum(1 for r in roles[roles.index(Role.VALUE) + 1:] if r == Role.IGNORED) if Role.VALUE in roles else 0
+
+        def level(k: int) -> bool:
+            return k < len(cells) and bool(level1_of(cells[k].text) or level2_of(cells[k].text)
+                                           or foreign_level(cells[k].text))
+
+        i = 0
+        while i < len(cells):
+            cell = cells[i]
+            if self._level_cell(cell.text):
+                i += 1
+                continue
+            self._flush()
+            value = cells[i + 1] if i + 1 < len(cells) and not level(i + 1) else None
+            self.pending = Pending(self.l1, self.l2, SLOT.sub("", cell.text, count=1), cell,
+                                   value.text if value else None, value)
+            self._flush()
+            i += 2 if value else 1
+            for _ in range(extras):
+                if i < len(cells) and not level(i) and (i + 1 >= len(cells) or level(i + 1)
+                                                        or not looks_like_value(cells[i + 1].text)):
+                    i += 1
+
+    def _columnar(self, assigned: list[tuple[str | None, Cell]]) -> None:
+        by_role: dict[str, Cell] = {}
+        for role, cell in assigned:
+            if role and role not in by_role:
+                by_role[role] = cell
+        if RECORD_ROLES & by_role.keys():
+            self._record_cells(by_role)
+        if "l1" in by_role:
+            self._set_levels(l1=level1_of(by_role["l1"].text) or self._unknown_level(by_role["l1"].text, 1))
+        if "l2" in by_role:
+            self._set_levels(l2=level2_of(by_role["l2"].text) or self._unknown_level(by_role["l2"].text, 2))
+        if "name" not in by_role:
+            return
+        self._flush()
+        name_cell = by_role["name"]
+        name = SLOT.sub("", name_cell.text, count=1)
+        value_cell = by_role.get("value")
+        self.pending = Pending(
+            self.l1, self.l2, name, name_cell,
+            value_cell.text if value_cell else None, value_cell,
+            by_role["op"].text if "op" in by_role else None,
+            by_role["unit"].text if "unit" in by_role else None,
+            has_op_column=any(r == "op" for r, _c in self.roles),
+        )
+        self._flush()
+
+    def _record_cells(self, by_role: dict[str, Cell]) -> None:
+        """A project's own columns in a table that lists several projects."""
+        if (cell := by_role.get("project")) is not None and (name := squash(cell.text)):
+            if name != self.head["project_name"]:
+                if self.head["project_name"] is not None or self.indicators:
+                    self._finish_record()
+                self.head["project_name"] = name
+                self._cite("project_name", cell)
+        for role, key in (("dept", "competent_department"), ("impl", "implementing_unit")):
+            if (cell := by_role.get(role)) is not None and squash(cell.text):
+                self.head[key] = strip_code(squash(cell.text))
+                self._cite(key, cell)
+        for role, kind in (("goal", "annual"), ("goal_overall", "overall")):
+            cell = by_role.get(role)
+            if cell is not None and squash(cell.text) and cell.text not in self.goal_text[kind]:
+                self.goal_cell.setdefault(kind, cell)
+                self.goal_text[kind].append(cell.text)  # exports repeat a merged goal on every row
+        if (cell := by_role.get("amount")) is not None and "total" not in self.funds["all"]:
+            header = next((c.text for r, c in self.roles if r == "amount"), "")
+            unit = m.group(1) if (m := patterns().fund_unit.search(fold(header))) else self.fund_unit
+            self.funds["all"]["total"] = parse_amount(cell.text, unit or "万元")
+            self.fund_cells[("all", "total")] = cell
+
+    def _unknown_level(self, text: str, level: int) -> None:
+        if squash(text):
+            self.notes.append(f"level {level} label not recognised: {squash(text)}")
+        return None
+
+    def _slot_cells(self, cells: list[Cell]) -> None:
+        queue = list(cells)
+        while queue:
+            cell = queue.pop(0)
+            text = cell.text.strip()
+            if not text:
+                continue
+            # leading level labels on the same line ("产出指标 数量指标 指标1：…")
+            tokens = text.split()
+            while tokens and (level1_of(tokens[0]) or level2_of(tokens[0])) and not SLOT.match(tokens[0]):
+                tok = tokens.pop(0)
+                if l1 := level1_of(tok):
+                    self._set_levels(l1=l1)
+                else:
+                    self._set_levels(l2=level2_of(tok))
+            if not tokens:
+                continue
+            text = " ".join(tokens)
+            if m := SLOT.match(text):
+                self._flush()
+                rest = text[m.end():].strip()
+                if queue and not SLOT.match(queue[0].text):  # the value is the next cell
+                    vcell = queue.pop(0)
+                    self.pending = Pending(self.l1, self.l2, rest, cell, vcell.text, vcell)
+                    self._flush()
+                    continue
+                name, value = split_name_value(rest)
+                self.pending = Pending(self.l1, self.l2, name, cell, value, cell if value else None)
+                if value is not None:
+                    self._flush()
+            elif self.pending is not None and self.pending.value_text is None and self.pending.name.strip():
+                self.pending.value_text, self.pending.value_cell = text, cell  # value on its own line
+                self._flush()
+            elif self.l2 is not None:
+                # an indicator row without a 指标N： slot: "name value"
+                name, value = split_name_value(text)
+                if value is None:
+                    self.notes.append(f"line not understood in the indicator block: {text}")
+                    continue
+                self._flush()
+                self.pending = Pending(self.l1, self.l2, name, cell, value, cell)
+                self._flush()
+            else:
+                self.notes.append(f"line not understood in the indicator block: {text}")
+
+    def _flush(self) -> None:
+        p, self.pending = self.pending, None
+        if p is None:
+            return
+        name = squash(p.name)
+        if not name:
+            return  # an empty 指标N： slot is not an indicator
+        l1, l2 = p.l1, p.l2
+        if l1 == "成本指标":  # 2021 framework: 成本指标 as a first-level group
+            l1, l2 = "产出指标", "成本指标"
+        if l2 is None:
+            self.notes.append(f"indicator without a level-2 label dropped: {name}")
+            return
+        l1 = l1 or PARENT[l2]
+        value_text = squash(p.value_text) or None
+        if p.has_op_column:
+            op_key = squash(p.op_text)
+            operator = V.OPERATOR_WORDS.get(op_key, parse_value(op_key + "0").operator if op_key else None)
+            parsed = parse_value(value_text)
+            number = parsed.value
+            if number is None and value_text and (m := re.search(r"-?\d+(?:\.\d+)?", value_text)):
+                number = tidy_number(float(m.group()))
+            if op_key == "定性":
+                operator, number = None, None
+            if number is None:
+                operator = None  # "≥" over a cell that holds no number: nothing to compare
+            elif operator is None:
+                operator = "="  # a number under a blank 指标性质 cell
+            unit = squash(p.unit_text) or None
+        else:
+            operator, number, unit = parse_value(value_text)
+        i = len(self.indicators)
+        self.indicator_blocks.append(self.block)
+        self.indicators.append(Indicator(level1=l1, level2=l2, name=name, value_text=value_text,
+                                         operator=operator, value=number, unit=unit))
+        self._cite(f"indicators[{i}].name", p.name_cell)
+        self._cite(f"indicators[{i}].value_text", p.value_cell)
+
+    # -- result --------------------------------------------------------------------------------
