@@ -78,6 +78,10 @@ class Evidence(Strict):
     confidence: float | None = Field(default=None, description=(
         "OCR only: the probability of the least sure character of the text the value was read from; "
         "null for a text layer, a text file, or an engine that gives none"))
+    cell: str | None = Field(default=None, description=(
+        "Spreadsheets, web pages and Word documents: the cell the value was read from, as sheet and "
+        "address ('项目1!D12') or as table, row and column, 1-based ('表2 R5C3'); null for PDFs, "
+        "images and text files"))
 
 
 class Provenance(Strict):
