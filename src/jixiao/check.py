@@ -128,7 +128,7 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
             v.findings.append(_finding(
                 "PARSE-01", table, ref, ind.name,
                 [Source(text=ind.value_text or "", page=ev.page if ev else None, bbox=ev.bbox if ev else None,
-                        line=ev.line if ev else None)],
+                        line=ev.line if ev else None, cell=ev.cell if ev else None)],
                 name=ind.name, value_text=ind.value_text or "", extracted=_triple(got), derived=_triple(tuple(derived))))
     if second is not None:
         for path, mine, theirs in diff_tables(second, table):

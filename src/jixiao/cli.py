@@ -18,7 +18,7 @@ from .check import check
 from .fileio import OutputNames, write_atomic
 from .document import InputError
 from .fileio import sha256_of
-from .readers import IMAGE_SUFFIXES, TEXT_SUFFIXES
+from .readers import SUFFIXES
 from .settings import OCR_ENGINES, OCR_MODES, ReadOptions
 from .models import SCHEMAS, ExtractedTable, schema_text
 from .pipeline import BACKENDS, extract_with_chunks
@@ -63,7 +63,7 @@ def main(
 
 
 # -- shared options ----------------------------------------------------------------------------
-Paths = Annotated[list[Path], typer.Argument(help="PDF or text files, or folders of them.")]
+Paths = Annotated[list[Path], typer.Argument(help="PDFs, images, web pages (.html/.htm/.mhtml), spreadsheets (.xlsx/.xlsm/.xls), Word documents (.docx) or text files, or folders of them.")]
 Backend = Annotated[str, typer.Option(help="rules (offline), llm (a model), or auto: llm when a model is configured.")]
 Model = Annotated[str | None, typer.Option(help="Model name (else $JIXIAO_MODEL or [llm] model).")]
 BaseUrl = Annotated[str | None, typer.Option(help="OpenAI-compatible endpoint (else $OPENAI_BASE_URL).")]
@@ -134,11 +134,11 @@ def _inputs(paths: list[Path]) -> list[Path]:
             out.extend(Path(m) for m in sorted(glob.glob(str(p), recursive=True)) if Path(m).is_file())
         elif p.is_dir():
             out.extend(sorted(f for f in p.rglob("*") if f.is_file()
-                              and f.suffix.lower() in {".pdf"} | TEXT_SUFFIXES | IMAGE_SUFFIXES))
+                              and f.suffix.lower() in SUFFIXES))
         else:
             out.append(p)
     if not out:
-        _fail("no PDF, image or text files found in the paths given")
+        _fail("no PDF, image, web page, spreadsheet, Word or text files found in the paths given")
     return out
 
 

@@ -97,6 +97,7 @@ class Source(BaseModel):
     page: int | None
     bbox: tuple[float, float, float, float] | None
     line: int | None
+    cell: str | None = None  # spreadsheet, web or Word cell ('项目1!D12', '表2 R5C3')
 
 
 class Finding(BaseModel):

@@ -27,6 +27,8 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
+# every suffix a folder is searched for (cli.py)
+SUFFIXES = {".pdf"} | TEXT_SUFFIXES | IMAGE_SUFFIXES | HTML_SUFFIXES | SHEET_SUFFIXES | WORD_SUFFIXES
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 
 
