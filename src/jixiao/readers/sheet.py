@@ -103,7 +103,7 @@ def shown_date(v: dt.datetime | dt.date | dt.time, fmt: str | None) -> str:
         return v.strftime("%H:%M:%S") if v.second else v.strftime("%H:%M")
     if isinstance(v, dt.datetime) and (v.hour or v.minute or v.second) and "h" in (fmt or "").lower():
         return f"{v.year}-{v.month:02d}-{v.day:02d} {v.hour:02d}:{v.minute:02d}"
-    if "年" in (fmt or "") or "年" in (fmt or "").encode("ascii", "ignore").decode():
+    if "年" in (fmt or ""):
         if "d" not in (fmt or "").lower():
             return f"{v.year}年{v.month}月"
         return f"{v.year}年{v.month}月{v.day}日"
