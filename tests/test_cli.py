@@ -48,7 +48,7 @@ def test_jsonl_and_folder_input(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "a.txt").write_bytes((FIXTURES / "seed-tables.txt").read_bytes())
-    (folder / "notes.docx").write_bytes(b"ignored: not a PDF or text export")
+    (folder / "notes.pptx").write_bytes(b"ignored: not a kind of input jixiao reads")
     r = jixiao("extract", folder, "--format", "jsonl")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()

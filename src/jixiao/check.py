@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from .extract.rules.coverage import MIN_COVERAGE
 from .chunk import Chunk
 from .findings import Finding, ReviewConfig, Source, make_finding
-from .ground import Status, locate, source_text, strings, where
+from .ground import Status, cell_of, locate, source_text, strings, where
 from .models import ExtractedTable, Location, TableData, indicator_index, indicator_path, value_at
 from .values import parse_value
 
@@ -88,12 +88,13 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
         for key, text in strings(table):
             status, start, end = locate(src, text, config.fuzzy_threshold)
             page, bbox, line, conf = where(src, start, end) if end > start else (None, None, None, None)
+            cell = cell_of(src, start, end) if end > start else None
             if conf is not None:  # the value's own characters, more precise than its cell's
                 unsure[key] = (conf, page, bbox, line)
             seen = src.text[start:end] if status == "fuzzy" else None
             if status != "exact":  # exact ones are in the table's evidence already: keep what needs a look
                 v.groundings.append(Grounding(field=key, text=text, status=status, source_text=seen,
-                                              page=page, bbox=bbox, line=line))
+                                              page=page, bbox=bbox, line=line, cell=cell))
             indicator = _indicator_name(table, key)
             if status == "not_found":
                 v.findings.append(_finding("GROUND-01", table, ref, indicator,
@@ -101,7 +102,7 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
                                            field=_label(key, table), text=text))
             elif status == "fuzzy":
                 v.findings.append(_finding("GROUND-02", table, ref, indicator,
-                                           [Source(text=seen, page=page, bbox=bbox, line=line)],
+                                           [Source(text=seen, page=page, bbox=bbox, line=line, cell=cell)],
                                            field=_label(key, table), text=text, source=seen))
         ocr_lines = [ln.conf for r in chunk.rows if r.ocr for c in r.cells for ln in c.lines if ln.conf is not None]
         low = sum(conf < config.ocr_min_confidence for conf in ocr_lines)
@@ -134,7 +135,7 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
             v.findings.append(_finding(
                 "PARSE-01", table, ref, ind.name,
                 [Source(text=ind.value_text or "", page=ev.page if ev else None, bbox=ev.bbox if ev else None,
-                        line=ev.line if ev else None)],
+                        line=ev.line if ev else None, cell=ev.cell if ev else None)],
                 name=ind.name, value_text=ind.value_text or "", extracted=_triple(got), derived=_triple(tuple(derived))))
     # the model's disagreements with the rules reading were found once, when the table was read
     if table.llm is not None and table.llm.status == "ok":

@@ -68,7 +68,8 @@ def main(
 # -- shared options ----------------------------------------------------------------------------
 Paths = Annotated[list[Path], typer.Argument(
     metavar="PATH", show_default=False,
-    help="PDF, image (PNG/JPEG/TIFF) or text files, folders of them, or glob patterns.")]
+    help="PDFs, images (PNG/JPEG/TIFF), web pages (.html/.htm/.mhtml), spreadsheets (.xlsx/.xlsm/.xls/.et), "
+         "Word documents (.docx) or text files; folders of them, or glob patterns.")]
 Backend = Annotated[BackendChoice, typer.Option(
     help="rules (offline), llm (a model), or auto: llm when a model is configured.")]
 Model = Annotated[str | None, typer.Option(metavar="NAME", help="Model name (else $JIXIAO_MODEL or model in [llm] of --config).")]
@@ -133,7 +134,7 @@ def _inputs(paths: list[Path]) -> list[Path]:
         else:
             out.append(p)
     if not out:
-        _fail("no PDF, image or text files found in the paths given")
+        _fail("no PDF, image, web page, spreadsheet, Word or text files found in the paths given")
     return out
 
 

@@ -25,6 +25,7 @@ class Line:
     lineno: int | None  # 1-based line of a text file
     conf: float | None = None  # OCR: the least sure probability among its content characters
     char_confs: tuple[float, ...] | None = None  # OCR: each character's probability
+    cell: str | None = None  # spreadsheet cell ('项目1!D12') or HTML/Word table cell ('表2 R5C3')
 
 
 @dataclass(slots=True)

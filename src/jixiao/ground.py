@@ -24,7 +24,7 @@ class Located:
     text: str  # folded
     owners: list[int]  # for each character, the index of the line it came from
     confs: list[float | None]  # for each character, its OCR probability (None: not OCR'd, or neutral)
-    lines: list  # (text, page, bbox, lineno)
+    lines: list  # (text, page, bbox, lineno, cell)
 
 
 def _fold_chars(s: str) -> str:
@@ -42,7 +42,7 @@ def source_text(chunk: Chunk) -> Located:
                 folded = _fold_chars(ln.text)
                 if not folded:
                     continue
-                lines.append((ln.text.strip(), ln.page, ln.bbox, ln.lineno))
+                lines.append((ln.text.strip(), ln.page, ln.bbox, ln.lineno, ln.cell))
                 text.append(folded)
                 owners.extend([len(lines) - 1] * len(folded))
                 confs.extend(_char_confs(ln) if ln.char_confs else [None] * len(folded))
@@ -75,6 +75,12 @@ def where(src: Located, start: int, end: int) -> tuple[int | None, tuple | None,
         bbox = (round(min(b[0] for b in boxes), 2), round(min(b[1] for b in boxes), 2),
                 round(max(b[2] for b in boxes), 2), round(max(b[3] for b in boxes), 2))
     return first[1], bbox, first[3], confidence(src, start, end)
+
+
+def cell_of(src: Located, start: int, end: int) -> str | None:
+    """The spreadsheet, web or Word cell where the source characters start:end begin, if any."""
+    idx = src.owners[start:end]
+    return src.lines[idx[0]][4] if idx else None
 
 
 def locate(src: Located, text: str, threshold: float) -> tuple[Status, int, int]:
@@ -122,5 +128,6 @@ def evidence_for(table: TableData, chunk: Chunk, threshold: float = 0.75) -> dic
         status, start, end = locate(src, text, threshold)
         if status != "not_found" and end > start:
             page, bbox, line, conf = where(src, start, end)
-            out[key] = Evidence.model_construct(page=page, bbox=bbox, line=line, confidence=conf)
+            out[key] = Evidence.model_construct(page=page, bbox=bbox, line=line, confidence=conf,
+                                                cell=cell_of(src, start, end))
     return out

@@ -70,12 +70,17 @@ class TableData(Strict):
 
 class Location(Strict):
     """A place in a source document: 1-based page (null for text files), box in unrotated page
-    points (for an image file, the points of the image page PyMuPDF opens), and the 1-based line of
-    a text file.  Evidence, the sources of findings and groundings are all locations."""
+    points (for an image file, the points of the image page PyMuPDF opens), the 1-based line of a
+    text file, and the cell of a spreadsheet, web page or Word table.  Evidence, the sources of
+    findings and groundings are all locations."""
 
     page: int | None
     bbox: tuple[float, float, float, float] | None
     line: int | None
+    cell: str | None = Field(default=None, description=(
+        "Spreadsheets, web pages and Word documents: the cell the value was read from, as sheet and "
+        "address ('项目1!D12') or as table, row and column, 1-based ('表2 R5C3'); null for PDFs, "
+        "images and text files"))
 
 
 class Evidence(Location):

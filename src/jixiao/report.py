@@ -174,9 +174,9 @@ def write_xlsx(checked: list[Checked], path: Path) -> None:
             ev = t.evidence.get(indicator_path(i, "value_text")) or t.evidence.get(indicator_path(i, "name"))
             rows["指标"].append(([n, t.project_name, ind.level1, ind.level2, ind.name, ind.value_text, ind.operator,
                                  ind.value, ind.unit, m["severity"] if m else None, m["message"] if m else None,
-                                 ev.page if ev else None], m["severity"] if m else None))
+                                 (ev.cell or ev.page) if ev else None], m["severity"] if m else None))
         for f in sorted(c.findings, key=sort_key):
-            page = next((s.page for s in f.evidence if s.page is not None), None)
+            page = next((s.cell or s.page for s in f.evidence if s.cell or s.page is not None), None)
             rows["审核意见"].append(([n, t.project_name, f.dimension, f.severity, f.rule, f.indicator, f.message,
                                    f.basis, page], f.severity))
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")

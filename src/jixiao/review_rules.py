@@ -86,7 +86,7 @@ class _Ctx:
         ev = self.t.evidence.get(key)
         if ev is None or text is None:
             return [Source(text=text, page=None, bbox=None, line=None)] if text else []
-        return [Source(text=text, page=ev.page, bbox=ev.bbox, line=ev.line)]
+        return [Source(text=text, page=ev.page, bbox=ev.bbox, line=ev.line, cell=ev.cell)]
 
     def ind_sources(self, i: int) -> list[Source]:
         ind = self.t.indicators[i]

@@ -18,8 +18,17 @@ from ..document import InputError, Row
 from ..settings import ReadOptions
 from .text import TEXT_SUFFIXES, looks_like_text, text_pages
 
+# web pages, spreadsheets and Word documents (readers/html.py, sheet.py, word.py): their libraries
+# (lxml, openpyxl, xlrd) are imported only when such a file is read
+HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".mhtml", ".mht"}
+SHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et"}
+WORD_SUFFIXES = {".docx", ".docm", ".doc", ".wps"}
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
-SUFFIXES = {".pdf"} | IMAGE_SUFFIXES | TEXT_SUFFIXES  # what a folder given as input is searched for
+# every suffix a folder is searched for (cli.py)
+SUFFIXES = {".pdf"} | TEXT_SUFFIXES | IMAGE_SUFFIXES | HTML_SUFFIXES | SHEET_SUFFIXES | WORD_SUFFIXES
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 
 
@@ -34,7 +43,14 @@ def read_pages(path: Path, options: ReadOptions | None = None) -> Iterator[list[
         head = f.read(1024)
     if not head:
         raise InputError("empty file (0 bytes)")
-    if b"%PDF-" in head:
+    suffix = path.suffix.lower()
+    if suffix in SHEET_SUFFIXES or suffix in WORD_SUFFIXES or head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+        yield from _office_pages(path, head, suffix)
+    elif suffix in HTML_SUFFIXES:
+        from .html import html_pages
+
+        yield from html_pages(path)
+    elif b"%PDF-" in head:
         from .pdf import pdf_pages
 
         yield from pdf_pages(path, options)
@@ -46,8 +62,48 @@ def read_pages(path: Path, options: ReadOptions | None = None) -> Iterator[list[
         yield from image_pages(path, options)
     elif path.suffix.lower() in IMAGE_SUFFIXES:
         raise InputError(f"not a {path.suffix.lower()[1:].upper()} image: the file is damaged or of another type")
-    elif path.suffix.lower() in TEXT_SUFFIXES or looks_like_text(head):
+    elif suffix in TEXT_SUFFIXES:
+        yield from text_pages(path)
+    elif _looks_like_html(head):
+        from .html import html_pages
+
+        yield from html_pages(path)
+    elif looks_like_text(head):
         yield from text_pages(path)
     else:
         raise InputError(f"unsupported file type {path.suffix or '(no suffix)'}: "
-                         "give a PDF, a PNG/JPEG/TIFF image or a text export")
+                         "give a PDF, a PNG/JPEG/TIFF image, a web page (.html/.htm/.mhtml), "
+                         "a spreadsheet (.xlsx/.xlsm/.xls), a Word document (.docx) or a text export")
+
+
+def _looks_like_html(head: bytes) -> bool:
+    h = head.lstrip(b"\xef\xbb\xbf").lstrip()[:512].lower()
+    return h.startswith((b"<!doctype html", b"<html"))
+
+
+def _office_pages(path: Path, head: bytes, suffix: str) -> Iterator[list[Row]]:
+    """Spreadsheets and Word documents, told apart by their container (zip or OLE) and suffix."""
+    if head.startswith(_OLE_MAGIC):
+        if suffix in (".doc", ".wps", ".docx", ".docm"):
+            raise InputError("old binary Word document (.doc): open it in Word or WPS and save it as .docx")
+        if suffix in (".xls", ".et") or suffix not in WORD_SUFFIXES:
+            from .sheet import xls_pages
+
+            yield from xls_pages(path)
+            return
+    if head.startswith(_ZIP_MAGIC):
+        from .word import is_docx
+
+        if suffix in WORD_SUFFIXES or (suffix not in SHEET_SUFFIXES and is_docx(path)):
+            from .word import docx_pages
+
+            yield from docx_pages(path)
+            return
+        if suffix in SHEET_SUFFIXES or suffix not in WORD_SUFFIXES:
+            from .sheet import xlsx_pages
+
+            yield from xlsx_pages(path)
+            return
+    kind = "spreadsheet" if suffix in SHEET_SUFFIXES else "Word document"
+    raise InputError(f"not a {suffix[1:]} {kind} (neither a zip nor an OLE container): "
+                     "the file is damaged or of another type")

@@ -106,7 +106,7 @@ def evidence_of(cell: Cell | None) -> Evidence | None:
     # built by this code from PyMuPDF's floats: no validation needed (this runs per value)
     return Evidence.model_construct(page=ln.page, bbox=(round(box[0], 2), round(box[1], 2), round(box[2], 2),
                                                         round(box[3], 2)) if box else None, line=ln.lineno,
-                                    confidence=min(confs) if confs else None)
+                                    confidence=min(confs) if confs else None, cell=ln.cell)
 
 
 def merge_fragments(rows: list[Row]) -> list[Row]:
