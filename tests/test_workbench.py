@@ -297,3 +297,25 @@ def test_help_does_not_import_the_web_stack():
             "print(sorted(m for m in ('starlette', 'uvicorn', 'docx') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_reports_carry_a_header_and_review_html_prints(tmp_path):
+    import datetime as dt
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "JIXIAO_REVIEWER": "王审核"}
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "jixiao.cli", "run", str(FIXTURES / "seed-tables.pdf"), "-o", str(out),
+                        "--no-images"], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    tables = json.loads((out / "seed-tables.json").read_text(encoding="utf-8"))
+    today = dt.date.today()
+    expected = [f"部门：{tables[0]['competent_department']}", f"年度：{tables[0]['year']}",
+                f"审核日期：{today.year}年{today.month}月{today.day}日", "审核人：王审核"]
+    md_head = (out / "review.md").read_text(encoding="utf-8").split("共审核")[0]
+    html = (out / "review.html").read_text(encoding="utf-8")
+    for item in expected:
+        assert item in md_head and item in html
+    assert "@media print" in html
