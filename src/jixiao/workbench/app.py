@@ -141,6 +141,7 @@ def build_app(settings: Settings, view: RunView | None = None):
     from starlette.middleware import Middleware
     from starlette.requests import Request
     from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+    from starlette.concurrency import run_in_threadpool
     from starlette.routing import Route
 
     view = view or RunView(settings.folder, settings.reviewer)
@@ -174,7 +175,7 @@ def build_app(settings: Settings, view: RunView | None = None):
         return idx if 0 <= idx < len(view.tables) else None
 
     # -- pages ----------------------------------------------------------------------------------
-    async def overview(request: Request):
+    def overview(request: Request):  # sync: runs in the thread pool
         started = time.perf_counter()
         projects = view.projects()
         q = request.query_params.get("q", "").strip()
@@ -191,7 +192,7 @@ def build_app(settings: Settings, view: RunView | None = None):
                       reopened=sum(p.reopened for p in projects),
                       done=sum(p.status == "已完成" for p in projects), elapsed=time.perf_counter() - started)
 
-    async def project(request: Request):
+    def project(request: Request):  # sync: runs in the thread pool
         idx = project_or_none(request)
         if idx is None:
             return problem(request, 404, "没有这个项目。")
@@ -210,7 +211,7 @@ def build_app(settings: Settings, view: RunView | None = None):
                       by_indicator=by_indicator, table_level=table_level, error=request.query_params.get("error"),
                       prev=idx - 1 if idx > 0 else None, next=idx + 1 if idx + 1 < len(view.tables) else None)
 
-    async def page_image(request: Request):
+    def page_image(request: Request):  # sync: runs in the thread pool
         idx = project_or_none(request)
         if idx is None:
             return PlainTextResponse("not found", status_code=404)
@@ -226,13 +227,13 @@ def build_app(settings: Settings, view: RunView | None = None):
             return PlainTextResponse("source not available", status_code=404)
         return Response(got[0], media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
-    async def static(request: Request):
+    def static(request: Request):  # sync: runs in the thread pool
         name = request.path_params["name"]
         if name not in STATIC:
             return PlainTextResponse("not found", status_code=404)
         return Response((HERE / "static" / name).read_bytes(), media_type=STATIC[name])
 
-    async def files(request: Request):
+    def files(request: Request):  # sync: runs in the thread pool
         """A plain file of the run folder itself (reports, exports); nothing outside it, no dotfiles."""
         rel = request.path_params["path"]
         target = (settings.folder / rel).resolve()
@@ -250,6 +251,9 @@ def build_app(settings: Settings, view: RunView | None = None):
         form, refused = await form_of(request)
         if refused:
             return refused
+        return await run_in_threadpool(_decide, request, form)
+
+    def _decide(request: Request, form: dict):
         idx = project_or_none(request)
         if idx is None:
             return problem(request, 404, "没有这个项目。")
@@ -282,6 +286,9 @@ def build_app(settings: Settings, view: RunView | None = None):
         form, refused = await form_of(request)
         if refused:
             return refused
+        return await run_in_threadpool(_note, request, form)
+
+    def _note(request: Request, form: dict):
         idx = project_or_none(request)
         if idx is None:
             return problem(request, 404, "没有这个项目。")
@@ -292,6 +299,9 @@ def build_app(settings: Settings, view: RunView | None = None):
         form, refused = await form_of(request)
         if refused:
             return refused
+        return await run_in_threadpool(_correct, request, form)
+
+    def _correct(request: Request, form: dict):
         idx = project_or_none(request)
         if idx is None:
             return problem(request, 404, "没有这个项目。")
@@ -314,13 +324,16 @@ def build_app(settings: Settings, view: RunView | None = None):
         form, refused = await form_of(request)
         if refused:
             return refused
+        return await run_in_threadpool(_done, request, form)
+
+    def _done(request: Request, form: dict):
         idx = project_or_none(request)
         if idx is None:
             return problem(request, 404, "没有这个项目。")
         view.store.mark_done(view.tables[idx][0], form.get("done", "1") == "1")
         return back(idx)
 
-    async def export_file(request: Request):
+    def export_file(request: Request):  # sync: runs in the thread pool
         from . import export as ex
 
         kind = request.path_params["kind"]
@@ -332,7 +345,7 @@ def build_app(settings: Settings, view: RunView | None = None):
                             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
         return PlainTextResponse("not found", status_code=404)
 
-    async def project_docx(request: Request):
+    def project_docx(request: Request):  # sync: runs in the thread pool
         from . import export as ex
 
         idx = project_or_none(request)
