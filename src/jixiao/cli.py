@@ -191,7 +191,11 @@ def _reports(checked, output: Path, images: bool, max_crops: int) -> None:
     from .findings import severity_counts
     from .report import write_reports
 
+    from .workbench.store import run_note  # what became of the reviewer's decisions in this folder
+
     paths = write_reports(checked, output, images=images, max_crops=max_crops)
+    if note := run_note(output):
+        typer.echo(note, err=True)
     counts = severity_counts(f for c in checked for f in c.findings)
     typer.echo(f"{len(checked)} table(s) checked: " + ", ".join(f"{s} {n}" for s, n in counts.items())
                + f" -> {', '.join(str(p) for p in paths)}", err=True)
@@ -327,6 +331,46 @@ def logs(
         typer.echo(f"#{r['id']} {r['model']} {r['mode']} attempt {r['attempt']} {Path(r['source_file'] or '-').name} "
                    f"p{r['pages']}: {r['prompt_tokens'] or 0}+{r['completion_tokens'] or 0} tokens, "
                    f"{r['duration_ms']} ms, {status[:120]}")
+
+
+@app.command()
+def serve(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="The output folder of `jixiao run`.")],
+    host: Annotated[str, typer.Option(help="Address to listen on; anything but loopback needs --token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8600,
+    no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser.")] = False,
+    reviewer: Annotated[str | None, typer.Option(help="Reviewer name recorded with each decision (default: the OS user).")] = None,
+    read_only: Annotated[bool, typer.Option("--read-only", help="Look only: refuse every change.")] = False,
+    token: Annotated[str | None, typer.Option(help="Access token every request must carry (required off loopback).")] = None,
+) -> None:
+    """The reviewer's workbench: check, decide and sign off a run's findings in a browser."""
+    from .workbench.app import serve as serve_app
+
+    try:
+        serve_app(folder, host, port, not no_browser, reviewer, read_only, token)
+    except (ValueError, FileNotFoundError) as e:
+        _fail(str(e))
+
+
+Per = _choices("Per", ("department", "project"))
+
+
+@app.command()
+def export(
+    folder: Annotated[Path, typer.Argument(metavar="DIR", help="The output folder of `jixiao run` (with the reviewer's decisions).")],
+    docx: Annotated[Path, typer.Option("--docx", metavar="OUTDIR", help="Folder for the 审核意见书 (.docx) and decisions.json/.xlsx.")],
+    per: Annotated[Per, typer.Option(help="One document per department or per project.")] = Per.department,
+    org: Annotated[str, typer.Option(help="The reviewing body named in the documents.")] = "审核单位",
+) -> None:
+    """Export the 审核意见书 in Word (accepted comments only) and every decision as JSON and xlsx."""
+    from .workbench.export import export as export_docs
+
+    try:
+        written = export_docs(folder, docx, per.value, org)
+    except FileNotFoundError as e:
+        _fail(str(e))
+    for path in written:
+        typer.echo(f"wrote {path}", err=True)
 
 
 @app.command()

@@ -71,7 +71,23 @@ def _context(checked: list[Checked]) -> dict:
             "table_comments": merged_comments([f for f in c.findings if f.indicator is None]),
             "ungrounded": [g for g in c.groundings if g.status != "exact"],
         })
-    return {"projects": projects, "totals": severity_counts([f for c in checked for f in c.findings])}
+    return {"projects": projects, "totals": severity_counts([f for c in checked for f in c.findings]),
+            "header": report_header(checked)}
+
+
+def report_header(checked: list[Checked]) -> dict[str, str]:
+    """部门, 年度, 审核日期 and 审核人 for the head of review.md and review.html."""
+    import datetime as dt
+    import os
+
+    from .workbench.store import default_reviewer
+
+    depts = sorted({c.table.competent_department for c in checked if c.table.competent_department})
+    years = sorted({str(c.table.year) for c in checked if c.table.year})
+    today = dt.date.today()
+    return {"部门": "、".join(depts[:5]) + (f"等{len(depts)}个部门" if len(depts) > 5 else "") or "—",
+            "年度": "、".join(years) or "—", "审核日期": f"{today.year}年{today.month}月{today.day}日",
+            "审核人": os.environ.get("JIXIAO_REVIEWER") or default_reviewer()}
 
 
 def render_markdown(checked: list[Checked]) -> str:
