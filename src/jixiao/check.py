@@ -17,7 +17,7 @@ from .extract.rules.coverage import MIN_COVERAGE
 from .chunk import Chunk
 from .findings import Finding, ReviewConfig, Source, make_finding
 from .ground import Status, cell_of, locate, source_text, strings, where
-from .models import ExtractedTable, Location, TableData, indicator_index, indicator_path, value_at
+from .models import ExtractedTable, Location, TableData, field_label, indicator_index, indicator_path, value_at
 from .values import parse_value
 
 _SLOT = re.compile(r"^\s*[*＊]?\s*指标\s*[0-9０-９]+\s*[：:]")  # an 指标N： slot of the template
@@ -31,24 +31,6 @@ class Grounding(Location):
     text: str
     status: Status
     source_text: str | None  # what the source says there (for fuzzy matches)
-
-
-_LABELS = {"title": "表名", "project_name": "项目名称", "competent_department": "主管部门", "implementing_unit": "实施单位",
-           "project_attribute": "项目属性", "project_period": "项目期"}
-_FUNDS = {"total": "年度资金总额", "fiscal": "财政拨款", "other": "其他资金"}
-
-
-def _label(key: str, table: TableData) -> str:
-    if key in _LABELS:
-        return _LABELS[key]
-    if m := re.match(r"funds\.(total|fiscal|other)_(all_levels|own_level)", key):
-        return _FUNDS[m.group(1)] + ("（含本级和市县）" if m.group(2) == "all_levels" else "（含本级）")
-    if m := re.match(r"(overall|annual)_goals\[(\d+)\]", key):
-        return ("总体目标" if m.group(1) == "overall" else "年度目标") + f"{int(m.group(2)) + 1}"
-    i = indicator_index(key)
-    if i is not None:
-        return "三级指标" if key.endswith(".name") else f"“{table.indicators[i].name}”的指标值"
-    return key
 
 
 @dataclass
@@ -99,11 +81,11 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
             if status == "not_found":
                 v.findings.append(_finding("GROUND-01", table, ref, indicator,
                                            [Source(text=text, page=None, bbox=None, line=None)],
-                                           field=_label(key, table), text=text))
+                                           field=field_label(key, table), text=text))
             elif status == "fuzzy":
                 v.findings.append(_finding("GROUND-02", table, ref, indicator,
                                            [Source(text=seen, page=page, bbox=bbox, line=line, cell=cell)],
-                                           field=_label(key, table), text=text, source=seen))
+                                           field=field_label(key, table), text=text, source=seen))
         ocr_lines = [ln.conf for r in chunk.rows if r.ocr for c in r.cells for ln in c.lines if ln.conf is not None]
         low = sum(conf < config.ocr_min_confidence for conf in ocr_lines)
         if ocr_lines and low >= config.ocr_poor_share * len(ocr_lines):
@@ -119,7 +101,7 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
             text = value_at(table, key)
             indicator = _indicator_name(table, key)
             v.findings.append(_finding("OCR-01", table, ref, indicator, [Source(text=text, page=page, bbox=bbox, line=line)],
-                                       field=_label(key, table), text=text, confidence=f"{conf:.0%}"))
+                                       field=field_label(key, table), text=text, confidence=f"{conf:.0%}"))
     own = table.provenance.backend == "rules"
     second = table if own else (rules[0] if rules and len(rules) == 1 else None)
     reference = {i.name: i for i in second.indicators} if second is not None else {}

@@ -155,6 +155,28 @@ class ExtractedTable(TableData):
 _PATH_PART = re.compile(r"[a-z_0-9]+|\[\d+\]")
 
 
+HEADER_LABELS = {"title": "表名", "project_name": "项目名称", "competent_department": "主管部门",
+                 "implementing_unit": "实施单位", "project_attribute": "项目属性", "project_period": "项目期"}
+FUND_LABELS = {"total_all_levels": "年度资金总额（含本级和市县）", "fiscal_all_levels": "财政拨款（含本级和市县）",
+               "other_all_levels": "其他资金（含本级和市县）", "total_own_level": "年度资金总额（含本级）",
+               "fiscal_own_level": "财政拨款（含本级）", "other_own_level": "其他资金（含本级）"}
+
+
+def field_label(path: str, table: TableData) -> str:
+    """What a reviewer calls the field at a path: 项目名称, 年度资金总额（含本级）, 年度目标2, “…”的指标值."""
+    parts = path_parts(path)
+    if path in HEADER_LABELS:
+        return HEADER_LABELS[path]
+    if parts[0] == "funds" and len(parts) == 2 and parts[1] in FUND_LABELS:
+        return FUND_LABELS[parts[1]]
+    if parts[0] in ("overall_goals", "annual_goals") and len(parts) == 2:
+        return ("总体目标" if parts[0] == "overall_goals" else "年度目标") + f"{parts[1] + 1}"
+    i = indicator_index(path)
+    if i is not None and i < len(table.indicators):
+        return "三级指标" if path.endswith(".name") else f"“{table.indicators[i].name}”的指标值"
+    return path
+
+
 def indicator_path(i: int, field: str) -> str:
     return f"indicators[{i}].{field}"
 

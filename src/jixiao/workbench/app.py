@@ -45,11 +45,11 @@ class Settings:
 
 def _record_fields(t) -> list[tuple[str, str, object]]:
     """(evidence key, label, value) of the header fields, in table order."""
-    from .runview import _FUND_FIELDS, _TEXT_FIELDS
+    from ..models import FUND_LABELS, HEADER_LABELS
 
-    rows = [(k, label, getattr(t, k)) for k, label in _TEXT_FIELDS.items()]
+    rows = [(k, label, getattr(t, k)) for k, label in HEADER_LABELS.items()]
     rows.insert(1, ("year", "年度", t.year))
-    rows += [(f"funds.{k}", label + "（万元）", getattr(t.funds, k)) for k, label in _FUND_FIELDS.items()]
+    rows += [(f"funds.{k}", label + "（万元）", getattr(t.funds, k)) for k, label in FUND_LABELS.items()]
     rows += [(f"overall_goals[{i}]", f"总体目标{i + 1}", g) for i, g in enumerate(t.overall_goals)]
     rows += [(f"annual_goals[{i}]", f"年度目标{i + 1}", g) for i, g in enumerate(t.annual_goals)]
     return rows
@@ -166,6 +166,16 @@ def build_app(settings: Settings, view: RunView | None = None):
             return None, problem(request, 403, "请求缺少有效的 CSRF 令牌，已拒绝。请刷新页面后重试。")
         return {k: str(v) for k, v in form.items()}, None
 
+    def state_change(handler):
+        """A POST route: refused when read-only or without the CSRF token, else run in the thread pool
+        (store writes and re-checks block)."""
+        async def route(request: Request):
+            form, refused = await form_of(request)
+            if refused:
+                return refused
+            return await run_in_threadpool(handler, request, form)
+        return route
+
     def project_or_none(request: Request):
         try:
             idx = int(request.path_params["idx"])
@@ -247,12 +257,6 @@ def build_app(settings: Settings, view: RunView | None = None):
         url = f"/p/{idx}" + (f"?error={quote(error)}" if error else "") + (f"#{anchor}" if anchor else "")
         return RedirectResponse(url, status_code=303)
 
-    async def decide(request: Request):
-        form, refused = await form_of(request)
-        if refused:
-            return refused
-        return await run_in_threadpool(_decide, request, form)
-
     def _decide(request: Request, form: dict):
         idx = project_or_none(request)
         if idx is None:
@@ -282,24 +286,12 @@ def build_app(settings: Settings, view: RunView | None = None):
             return JSONResponse({"ok": True, "key": v.key, "action": action})
         return back(idx, f"f-{v.key}")
 
-    async def note(request: Request):
-        form, refused = await form_of(request)
-        if refused:
-            return refused
-        return await run_in_threadpool(_note, request, form)
-
     def _note(request: Request, form: dict):
         idx = project_or_none(request)
         if idx is None:
             return problem(request, 404, "没有这个项目。")
         view.store.note(view.tables[idx][0], form.get("text", "").strip())
         return back(idx, "note")
-
-    async def correct(request: Request):
-        form, refused = await form_of(request)
-        if refused:
-            return refused
-        return await run_in_threadpool(_correct, request, form)
 
     def _correct(request: Request, form: dict):
         idx = project_or_none(request)
@@ -319,12 +311,6 @@ def build_app(settings: Settings, view: RunView | None = None):
         except (CorrectionError, ValueError) as e:
             return back(idx, "record", str(e).splitlines()[0])
         return back(idx, "record")
-
-    async def done(request: Request):
-        form, refused = await form_of(request)
-        if refused:
-            return refused
-        return await run_in_threadpool(_done, request, form)
 
     def _done(request: Request, form: dict):
         idx = project_or_none(request)
@@ -357,8 +343,10 @@ def build_app(settings: Settings, view: RunView | None = None):
 
     routes = [
         Route("/", overview), Route("/p/{idx}", project), Route("/p/{idx}/page/{page}.png", page_image),
-        Route("/p/{idx}/decide", decide, methods=["POST"]), Route("/p/{idx}/note", note, methods=["POST"]),
-        Route("/p/{idx}/correct", correct, methods=["POST"]), Route("/p/{idx}/done", done, methods=["POST"]),
+        Route("/p/{idx}/decide", state_change(_decide), methods=["POST"]),
+        Route("/p/{idx}/note", state_change(_note), methods=["POST"]),
+        Route("/p/{idx}/correct", state_change(_correct), methods=["POST"]),
+        Route("/p/{idx}/done", state_change(_done), methods=["POST"]),
         Route("/p/{idx}/审核意见书.docx", project_docx), Route("/export/{kind}", export_file),
         Route("/static/{name}", static), Route("/files/{path:path}", files),
     ]

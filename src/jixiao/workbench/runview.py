@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..check import verify
 from ..findings import DIMENSIONS, SEVERITY_ORDER, Finding, ReviewConfig, suggested_grade
-from ..models import ExtractedTable
+from ..models import FUND_LABELS, ExtractedTable
 from ..values import parse_value
 from .store import Store, finding_key, finding_slots
 
@@ -25,14 +25,9 @@ STATUSES = ("未审", "审核中", "已完成")
 # they rest on the corrected value
 _SOURCE_RULES = {"GROUND-01", "GROUND-02", "COUNT-01", "OCR-02", "DIFF-01"}
 
-_TEXT_FIELDS = {"title": "表名", "project_name": "项目名称", "competent_department": "主管部门",
-                "implementing_unit": "实施单位", "project_attribute": "项目属性", "project_period": "项目期"}
-_FUND_FIELDS = {"total_all_levels": "年度资金总额（含本级和市县）", "fiscal_all_levels": "财政拨款（含本级和市县）",
-                "other_all_levels": "其他资金（含本级和市县）", "total_own_level": "年度资金总额（含本级）",
-                "fiscal_own_level": "财政拨款（含本级）", "other_own_level": "其他资金（含本级）"}
 _FIELD = re.compile(r"^(?:(title|project_name|competent_department|implementing_unit|project_attribute|project_period"
                     r"|year)|funds\.(%s)|(overall_goals|annual_goals)\[(\d+)\]|indicators\[(\d+)\]\.(name|value_text))$"
-                    % "|".join(_FUND_FIELDS))
+                    % "|".join(FUND_LABELS))
 
 
 class CorrectionError(ValueError):
