@@ -7,6 +7,7 @@ import re
 from ...document import Row
 from ...values import squash
 from .patterns import patterns
+from .sections import Section
 from .segment import Joined, clean_value, labels_in, strip_code
 
 YEAR = re.compile(r"(20\d{2})\s*年")
@@ -20,12 +21,20 @@ class HeadReader:
                     or patterns().fund_start.search(first) or first.startswith(("项目资金", "绩效指标", "一级")))
 
     def _title(self, row: Row, inherited: bool = False) -> None:
-        if self.head["title"] is not None:
+        if self.head["title"] is not None and not self._retitle():
             return
         self.head["title"] = squash(row.cells[0].text)
         self._cite("title", row.cells[0])
         if m := YEAR.search(self.head["title"]):
             self.head["year"] = int(m.group(1))
+        self.title_inherited = inherited
+
+    def _retitle(self) -> bool:
+        """A second heading before the table's first field is the table's own heading: a web page
+        prints its article headline (XX单位2023年XX项目绩效目标申报表) above the table's title."""
+        return self.section == Section.HEAD and not self.title_inherited and all(
+            self.head[k] is None for k in ("project_name", "competent_department", "implementing_unit",
+                                           "project_attribute", "project_period"))
         if inherited:
             self.notes.append("title: shared heading above several tables")
 

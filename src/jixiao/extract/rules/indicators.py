@@ -13,8 +13,11 @@ from . import vocabulary as V
 from .labels import foreign_level, level1_of, level2_of
 from .patterns import patterns
 from .sections import RECORD_ROLES, Role, Section
+from .runtogether import cut_value, is_blank_row, peel_levels, split_labels
 from .segment import SLOT, best_column, is_indicator_header, roles_of, split_name_value, strip_code
 
+# a project's own row in a flat export: budget code, unit or project name, amount
+_RECORD_ROW = re.compile(r"^(\d{3,})[_\-—:：]?(\D[^|]*?)(\d[\d,]*(?:\.\d+)?)?$")
 # "中期绩效指标" / "年度绩效指标": which of a 申报表's two indicator blocks the rows below belong to
 BLOCK = re.compile(r"^(?P<period>中长期|中期|长期|实施期)?(?P<annual>本年度|年度|当年)?(?:绩效)?指标(?:[（(].*[）)])?$")
 
@@ -41,12 +44,16 @@ class Pending:
 class IndicatorReader:
     # indicators ----------------------------------------------------------------------------
     def _indicator_header(self, row: Row, texts: list[str]) -> bool:
+        if self._record_header(row, texts):
+            return True
         if len(texts) == 1 and not row.ruled:
-            tokens = texts[0].split()
+            tokens = [t for tok in texts[0].split() for t in (split_labels(tok) or [tok])]
             if is_indicator_header(tokens):
                 self._enter_indicators()
-                flat = ({"op", "unit"} | RECORD_ROLES) & set(roles_of(tokens))
-                self.roles = [(r, Cell(t, [], None)) for r, t in zip(roles_of(tokens), tokens)] if flat else []
+                roles = [(r, Cell(t, [], None)) for r, t in zip(roles_of(tokens), tokens)]
+                roles, self.record_header = self.record_header + roles, []
+                flat = ({"op", "unit"} | RECORD_ROLES) & {r for r, _c in roles}
+                self.roles = roles if flat else []
                 return True
             if fold(texts[0]) in ("绩效指标", "一级指标", "一级", "二级指标", "三级指标", "指标值"):
                 if self.section != Section.INDICATORS:
@@ -61,7 +68,9 @@ class IndicatorReader:
         if not is_indicator_header(texts):
             return False
         self._enter_indicators()
-        roles = roles_of(texts)
+        roles = [r for r, _c in self.record_header] + roles_of(texts)
+        row = Row([c for _r, c in self.record_header] + row.cells, row.page, row.ruled)
+        self.record_header = []
         if roles.count("l1") > 1 or roles.count("name") > 1:
             # two parallel blocks side by side (中期 | 年度): keep the last, the current year's,
             # as the funds do
@@ -73,12 +82,45 @@ class IndicatorReader:
         self.roles = list(zip(roles, row.cells))
         return True
 
+    def _record_header(self, row: Row, texts: list[str]) -> bool:
+        """The first of a two-row header: a project's own columns (单位代码 | 单位(专项)名称 | 资金总额 |
+        实施期绩效目标) and the 绩效指标 label spanning the indicator columns of the row below."""
+        roles = roles_of(texts)
+        if len(texts) < 3 or roles[-1] != Role.GROUP or not all(r in RECORD_ROLES or r == Role.IGNORED
+                                                                for r in roles[:-1]):
+            return False
+        self.record_header = [(r, c) for r, c in zip(roles[:-1], row.cells)]
+        return True
+
+    def _record_row(self, text: str, cell: Cell) -> bool:
+        """'505006 学生伙食费 30.00' under a 单位代码 | 单位(专项)名称 | 资金总额 header: the unit's row
+        (its first code), then its projects' rows (the same code again)."""
+        roles = {r for r, _c in self.roles}
+        if Role.CODE not in roles or not (m := _RECORD_ROW.match(squash(text))) or peel_levels(squash(text))[0]:
+            return False
+        code, name, amount = m.group(1), strip_code(m.group(2)), m.group(3)
+        if Role.UNIT_OR_PROJECT in roles and self.record_code != code:
+            self.record_code = code
+            self.head["implementing_unit"] = name
+            self._cite("implementing_unit", cell)
+        else:
+            if self.head["project_name"] is not None or self.indicators:
+                self._finish_record()
+            self.head["project_name"] = name
+            self._cite("project_name", cell)
+        if amount:
+            self.funds["all"]["total"] = parse_amount(amount, self.fund_unit or "万元")
+            self.fund_cells[("all", "total")] = cell
+        return True
+
     def _enter_indicators(self) -> None:
         self._flush()
         self._settle_goals()
         self.section = Section.INDICATORS
 
     def _indicator_row(self, row: Row) -> None:
+        if len(row.cells) == 1 and not row.ruled and self._record_row(row.cells[0].text, row.cells[0]):
+            return
         if len(row.cells) == 1 and not row.ruled and self._streaming():
             if row.cells[0].text.strip():
                 self.stream.append(row.cells[0])
@@ -264,13 +306,14 @@ class IndicatorReader:
                 continue
             # leading level labels on the same line ("产出指标 数量指标 指标1：…")
             tokens = text.split()
-            while tokens and (level1_of(tokens[0]) or level2_of(tokens[0])) and not SLOT.match(tokens[0]):
-                tok = tokens.pop(0)
-                if l1 := level1_of(tok):
-                    self._set_levels(l1=l1)
-                else:
-                    self._set_levels(l2=level2_of(tok))
-            if not tokens:
+            if tokens and not SLOT.match(tokens[0]):
+                peeled, rest = peel_levels(tokens[0])  # level labels run together with the name
+                if peeled:
+                    tokens = peeled + ([rest] if rest else []) + tokens[1:]
+            while tokens and (level1_of(tokens[0]) or level2_of(tokens[0]) or foreign_level(tokens[0])) \
+                    and not SLOT.match(tokens[0]):
+                self._level_cell(tokens.pop(0))
+            if not tokens or is_blank_row("".join(tokens)):
                 continue
             text = " ".join(tokens)
             if m := SLOT.match(text):

@@ -22,7 +22,8 @@ from .indicators import BLOCK, IndicatorReader, Pending
 from .patterns import patterns
 from .sections import Section
 
-from .segment import evidence_of, join_broken_labels, merge_fragments, pair_keys, regroup_pipe_rows, split_goals, strip_code
+from .segment import (evidence_of, join_broken_labels, merge_fragments, pair_keys, regroup_pipe_rows, split_goals,
+                      split_run_together, strip_code)
 
 # ---------------------------------------------------------------------------------------------
 # The parser
@@ -42,6 +43,9 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         self.done: list[Result] = []  # earlier projects of a table that lists several
         self.section = Section.HEAD
         self.fund_unit = "万元"
+        self.title_inherited = False  # the heading is one shared by several tables above them
+        self.record_header: list[tuple[str, Cell]] = []  # a project's own columns above the grid's header
+        self.record_code: str | None = None  # the budget code of the unit whose projects follow
         self.pending_head: str | None = None  # a header label whose value is on the next line
         self.roles: list[tuple[str, Cell]] = []  # header role and its cell (for positions)
         self.head: dict[str, str | int | None] = {k: None for k in (
@@ -183,7 +187,7 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
 
 def segment_rows(rows: list[Row]) -> list[Row]:
     """The chunk's rows with the cells of flattened exports put back together (segment.py)."""
-    return pair_keys(join_broken_labels(merge_fragments(regroup_pipe_rows(rows))))
+    return pair_keys(join_broken_labels(merge_fragments(split_run_together(regroup_pipe_rows(rows)))))
 
 
 def extract(chunk: Chunk) -> list[Result]:

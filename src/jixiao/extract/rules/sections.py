@@ -37,6 +37,11 @@ class Role(StrEnum):
     GOAL = "goal"
     GOAL_OVERALL = "goal_overall"
     AMOUNT = "amount"
+    CODE = "code"  # 单位代码: the budget code that starts a unit's or a project's row
+    # 单位(专项)名称: the unit's name on its own row, then each project's (专项) name on the rows
+    # under it that repeat the unit's code
+    UNIT_OR_PROJECT = "unit_or_project"
 
 
-RECORD_ROLES = {Role.PROJECT, Role.DEPT, Role.IMPL, Role.GOAL, Role.GOAL_OVERALL, Role.AMOUNT}
+RECORD_ROLES = {Role.PROJECT, Role.DEPT, Role.IMPL, Role.GOAL, Role.GOAL_OVERALL, Role.AMOUNT, Role.CODE,
+                Role.UNIT_OR_PROJECT}

@@ -15,6 +15,7 @@ from ...models import Evidence
 from ...values import fold, squash
 from .labels import is_label_prefix, level1_of, level2_of
 from .patterns import patterns
+from .runtogether import cut_value, has_scoring, with_degree, split_labels as split_run_together_labels
 from . import vocabulary as V
 
 _CODE = re.compile(r"^[\[【(（]?\s*\d{3,}\s*[\]】)）]?\s*[-_－—:：.]?\s*|\s*[\[【(（]\s*\d{3,}\s*[\]】)）]$"
@@ -85,6 +86,8 @@ def split_goals(text: str) -> list[str]:
 def split_name_value(text: str) -> tuple[str, str | None]:
     """'name value' -> (name, value): at the last space, else a trailing value run together."""
     text = text.strip()
+    if has_scoring(text) and (cut := cut_value(text)) is not None:
+        return cut[0], cut[1]  # 'name value 指标值内容 评(扣)分标准 …' run together: the value is the first
     if re.search(r"\s", text):
         name, value = re.split(r"\s+(?=\S+$)", text, maxsplit=1)
         return name, value
@@ -93,7 +96,10 @@ def split_name_value(text: str) -> tuple[str, str | None]:
         return text[: m.start()], text[m.start():]
     for w in patterns().qualitative_words:
         if text.endswith(w) and len(text) > len(w):
-            return text[: -len(w)], w
+            k = with_degree(text, len(text) - len(w))
+            return text[:k], text[k:]
+    if (cut := cut_value(text)) is not None:  # a flat export's extra columns run on after the value
+        return cut[0], cut[1]
     return text, None
 
 
@@ -240,6 +246,21 @@ def pair_keys(rows: list[Row]) -> list[Row]:
             continue
         out.append(r)
         i += 1
+    return out
+
+
+def split_run_together(rows: list[Row]) -> list[Row]:
+    """A line that is only labels run together ("总体目标年度目标") becomes one cell per label.
+
+    The indicator grid's header is left whole: its reader cuts it into columns itself.
+    """
+    out: list[Row] = []
+    for r in rows:
+        if _lone(r) and not re.search(r"\s", r.cells[0].text.strip()) and (
+                labels := split_run_together_labels(r.cells[0].text)) and not is_indicator_header(labels):
+            out.append(Row([Cell(t, r.cells[0].lines, None) for t in labels], r.page))
+        else:
+            out.append(r)
     return out
 
 
