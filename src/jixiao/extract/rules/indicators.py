@@ -13,6 +13,7 @@ from . import vocabulary as V
 from .labels import foreign_level, level1_of, level2_of
 from .patterns import patterns
 from .sections import RECORD_ROLES, Role, Section
+from .columns import column_for, fit_by_shape
 from .runtogether import cut_value, is_blank_row, peel_levels, split_labels
 from .segment import SLOT, best_column, is_indicator_header, roles_of, split_name_value, strip_code
 
@@ -113,6 +114,14 @@ class IndicatorReader:
             self.fund_cells[("all", "total")] = cell
         return True
 
+    def _wrapped_tail(self, text: str) -> bool:
+        """A lone cell that ends the row above (its 权重 wrapped onto the next line): read past it
+        when the row above left columns outside the contract blank."""
+        tail, self.open_tail = self.open_tail, []
+        tokens = text.split()
+        return (len(tokens) == 1 and bool(re.fullmatch(r"[\d.]+%?", tokens[0])) and self.pending is None
+                and column_for(tail, tokens[0]) == Role.IGNORED)
+
     def _enter_indicators(self) -> None:
         self._flush()
         self._settle_goals()
@@ -120,6 +129,8 @@ class IndicatorReader:
 
     def _indicator_row(self, row: Row) -> None:
         if len(row.cells) == 1 and not row.ruled and self._record_row(row.cells[0].text, row.cells[0]):
+            return
+        if len(row.cells) == 1 and not row.ruled and self._wrapped_tail(row.cells[0].text):
             return
         if len(row.cells) == 1 and not row.ruled and self._streaming():
             if row.cells[0].text.strip():
@@ -176,7 +187,17 @@ class IndicatorReader:
             else:
                 break
         after = roles[roles.index("name"):] if "name" in roles else roles
-        out.extend(zip(after, cells[i:]))
+        rest = cells[i:]
+        fit = None
+        if after and after[0] == Role.NAME and 1 < len(rest) < len(after) and {Role.OP, Role.UNIT} & set(after):
+            fit = fit_by_shape(after[1:], [c.text for c in rest[1:]])  # blank cells left out
+        if fit is not None:
+            out.extend(zip([Role.NAME, *fit], rest))
+            last = after.index(fit[-1], 1) if fit else 0
+            self.open_tail = [r for r in after[last + 1:]]
+        else:
+            out.extend(zip(after, rest))
+            self.open_tail = list(after[len(rest):])
         return out
 
     def _set_levels(self, l1: str | None = None, l2: str | None = None) -> None:
@@ -226,10 +247,16 @@ class IndicatorReader:
             return k < len(cells) and bool(level1_of(cells[k].text) or level2_of(cells[k].text)
                                            or foreign_level(cells[k].text))
 
+        def name_after_label(k: int) -> bool:
+            # a bare word (满意度, 成本) right under a level-2 label is the indicator's name: levels
+            # go level 1, level 2, name, and a level-1 label printed in full ends with 指标
+            return k > 0 and bool(level2_of(cells[k - 1].text)) and not fold(cells[k].text).endswith("指标") \
+                and k + 1 < len(cells) and not level(k + 1)
+
         i = 0
         while i < len(cells):
             cell = cells[i]
-            if self._level_cell(cell.text):
+            if not name_after_label(i) and self._level_cell(cell.text):
                 i += 1
                 continue
             self._flush()
@@ -331,8 +358,8 @@ class IndicatorReader:
             elif self.pending is not None and self.pending.value_text is None and self.pending.name.strip():
                 self.pending.value_text, self.pending.value_cell = text, cell  # value on its own line
                 self._flush()
-            elif self.l2 is not None:
-                # an indicator row without a 指标N： slot: "name value"
+            elif self.l2 is not None or self.l1 == "成本指标":
+                # an indicator row without a 指标N： slot: "name value" (成本指标 stands for its own level 2)
                 name, value = split_name_value(text)
                 if value is None:
                     self.notes.append(f"line not understood in the indicator block: {text}")

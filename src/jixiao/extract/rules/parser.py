@@ -80,6 +80,7 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         self.l2: str | None = None
         self.pending: Pending | None = None
         self.indicators: list[Indicator] = []
+        self.open_tail: list[str] = []  # columns the last row left blank at its end
         self.stream_header: list[str] = []  # grid columns printed one cell per line
         self.stream: list[Cell] = []
         self.read_rows: list[tuple[Section, Row]] = []  # what the readers saw, for the coverage  # indicator cells printed one per line, read at the block's end

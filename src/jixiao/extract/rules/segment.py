@@ -125,8 +125,9 @@ def merge_fragments(rows: list[Row]) -> list[Row]:
             acc, cells, j = fold(r.cells[0].text), [r.cells[0]], i + 1
             while j < len(rows) and len(rows[j].cells) == 1 and not rows[j].ruled:
                 nxt = acc + fold(rows[j].cells[0].text)
-                if not (is_label_prefix(nxt) or is_whole_label(nxt)):
-                    break
+                if not (is_label_prefix(nxt) or is_whole_label(nxt)) or (
+                        is_whole_label(acc) and is_whole_label(fold(rows[j].cells[0].text))):
+                    break  # two whole labels one under the other stay two
                 acc, cells, j = nxt, cells + [rows[j].cells[0]], j + 1
             if j > i + 1 and is_whole_label(acc):
                 lines = [ln for c in cells for ln in c.lines]
