@@ -96,3 +96,56 @@ def test_two_labels_one_under_the_other_stay_two_and_a_bare_word_under_them_is_a
         ("产出指标", "数量指标", "保洁面积", "5万平方米", "=", 5, "万平方米"),
         ("满意度指标", "服务对象满意度指标", "满意度", "90%", "=", 90, "%"),
     ]
+
+
+def _pipe_page(cells: list[str]) -> str:
+    """An HTML table flattened one cell a line, each ending ' |' (a wrapped cell's first lines do not)."""
+    return "\n".join(c if c.endswith("|") else c + " |" for c in cells) + "\n"
+
+
+ANHUI_PIPES = ["项目支出绩效目标表", "(2024年度)", "项目名称", "全民健身赛事", "主管部门及代码", "[042]某区体育局",
+               "实施单位", "某区体育局", "年度资金总额:", "50.00", "其中:财政拨款", "50.00", "年度\n目标",
+               "举办全民健身赛事。", "绩\n效\n指\n标", "一级\n指标", "二级指标", "三级指标", "指标值",
+               "产出指标", "数量指标", "举办赛事场次", "3场", "效益指标", "可持续影响指标",
+               "打造全民健身\n品牌赛事", "影响可持续", "满意度指标", "满意度指标", "群众满意度", "≥95%", "", ""]
+
+
+def test_a_cell_wrapped_over_two_lines_stays_one_cell_and_a_repeated_level_one_label_is_the_level_two(tmp_path):
+    t = read(tmp_path, _pipe_page(ANHUI_PIPES))
+    assert (t.project_name, t.competent_department, t.funds.total_all_levels) == ("全民健身赛事", "某区体育局", 50)
+    assert rows(t) == [
+        ("产出指标", "数量指标", "举办赛事场次", "3场", "=", 3, "场"),
+        ("效益指标", "可持续影响指标", "打造全民健身品牌赛事", "影响可持续", None, None, None),
+        ("满意度指标", "服务对象满意度指标", "群众满意度", "≥95%", "≥", 95, "%"),
+    ]
+
+
+def test_a_level_label_printed_around_its_row_and_a_form_heading_between_sections(tmp_path):
+    t = read(tmp_path, """某区部门专项(绩效目标)申报表2022年度
+项目名称
+创新券补助资金
+总体目标
+中期目标
+年度目标
+推动企业创新
+发放创新券200万元
+绩效项目指标表
+一级指标
+二级指标
+指标内容
+指标值
+备 注
+产出指标
+数量指标
+发放创新券企业数
+40家
+社会公众或服务
+企业满意度
+≥90%
+对象满意度指标
+""")
+    assert (t.overall_goals, t.annual_goals) == (["推动企业创新"], ["发放创新券200万元"])
+    assert rows(t) == [
+        ("产出指标", "数量指标", "发放创新券企业数", "40家", "=", 40, "家"),
+        ("满意度指标", "服务对象满意度指标", "企业满意度", "≥90%", "≥", 90, "%"),
+    ]

@@ -10,12 +10,12 @@ from ...levels import PARENT
 from ...models import Indicator
 from ...values import fold, parse_amount, parse_value, squash, tidy_number
 from . import vocabulary as V
-from .labels import foreign_level, level1_of, level2_of
+from .labels import foreign_level, is_label_prefix, level1_of, level2_of
 from .patterns import patterns
 from .sections import RECORD_ROLES, Role, Section
 from .columns import column_for, fit_by_shape
 from .runtogether import cut_value, is_blank_row, peel_levels, split_labels
-from .segment import SLOT, best_column, is_indicator_header, roles_of, split_name_value, strip_code
+from .segment import SLOT, best_column, is_whole_label, is_indicator_header, roles_of, split_name_value, strip_code
 
 # a project's own row in a flat export: budget code, unit or project name, amount
 _RECORD_ROW = re.compile(r"^(\d{3,})[_\-—:：]?(\D[^|]*?)(\d[\d,]*(?:\.\d+)?)?$")
@@ -220,7 +220,7 @@ class IndicatorReader:
         """Set the levels from a level label; False when the text is not one."""
         if SLOT.match(text):
             return False
-        if l1 := level1_of(text):
+        if (l1 := level1_of(text)) and not (self.l2 is None and self.l1 == l1 and level2_of(text)):
             self._set_levels(l1=l1)
         elif l2 := level2_of(text):
             self._set_levels(l2=l2)
@@ -247,6 +247,14 @@ class IndicatorReader:
             return k < len(cells) and bool(level1_of(cells[k].text) or level2_of(cells[k].text)
                                            or foreign_level(cells[k].text))
 
+        def label_end(k: int) -> int | None:
+            if not is_label_prefix(cells[k].text) or level(k):
+                return None
+            for j in range(k + 1, min(k + 4, len(cells))):
+                if is_whole_label(fold(cells[k].text) + fold(cells[j].text)):
+                    return j
+            return None
+
         def name_after_label(k: int) -> bool:
             # a bare word (满意度, 成本) right under a level-2 label is the indicator's name: levels
             # go level 1, level 2, name, and a level-1 label printed in full ends with 指标
@@ -256,6 +264,12 @@ class IndicatorReader:
         i = 0
         while i < len(cells):
             cell = cells[i]
+            if (k := label_end(i)) is not None:
+                # a level label wrapped in its tall cell, printed around its row's cells:
+                # 社会公众或服务 / 政策满意度 / ≥90% / 对象满意度指标
+                joined = Cell(fold(cell.text) + fold(cells[k].text), cell.lines + cells[k].lines, None)
+                cells = cells[:i] + [joined] + cells[i + 1:k] + cells[k + 1:]
+                continue
             if not name_after_label(i) and self._level_cell(cell.text):
                 i += 1
                 continue

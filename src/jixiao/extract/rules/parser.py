@@ -19,6 +19,7 @@ from .funds import FundsReader
 from .goals import GoalsReader
 from .head import YEAR, HeadReader
 from .indicators import BLOCK, IndicatorReader, Pending
+from . import vocabulary as V
 from .patterns import patterns
 from .sections import Section
 
@@ -105,6 +106,8 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         texts = [c.text for c in row.cells]
         first = fold(texts[0])
         if not any(t.strip() for t in texts):
+            return
+        if len(texts) == 1 and first in V.FORM_HEADINGS:
             return
         if patterns().note.match(first) and not row.ruled:
             self._end_block()

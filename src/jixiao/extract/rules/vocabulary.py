@@ -147,6 +147,10 @@ UNCHECKED = "□☐口"
 NOTE_STARTS = [r"注[:]", r"说明[:]", r"填报说明[:]", r"备注[:]", r"附件[:]", r"财政部门", r"财政资金管理科室",
                r"区扶贫办审核意见", r"扫一扫"]
 
+# Sub-headings of the form between its sections ("绩效项目指标表" above the grid): a line that is
+# only one of these holds no value and ends a run of goal texts.
+FORM_HEADINGS = ["绩效项目指标表", "绩效指标表", "项目基本信息", "项目绩效指标", "绩效指标明细"]
+
 # Words of the form itself, outside the contract: accounted for when measuring how much of a
 # table its reading understood (coverage.py), never extracted.
 IGNORED_TEXT = ["填报单位", "盖章", "单位", "万元", "元", "金额单位", "资金情况", "项目资金", "项目资金申请", "项目基本信息",
