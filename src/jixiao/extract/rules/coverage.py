@@ -57,9 +57,14 @@ def _known_strings(table: TableData) -> list[str]:
 _LABELLISH = re.compile(r"(?:[\u4e00-\u9fff]{2,}(?:指标|目标|名称|部门|单位|资金|金额|时间|期限|属性))")
 
 
-def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str]) -> Reading:
-    """The share of the source's characters accounted for, and the pieces that were not."""
-    known = _known_strings(table)
+def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str],
+            dropped: list[str] | None = None) -> Reading:
+    """The share of the source's characters accounted for, and the pieces that were not.
+
+    dropped is what the reader left out on purpose, knowing what it is (a 权重 or 评分标准
+    column, a department's total row): accounted for, never a lost value.
+    """
+    known = sorted(set(_known_strings(table)) | {_norm(s) for s in dropped or [] if _norm(s)}, key=len, reverse=True)
     P = patterns()
     amounts = {str(v) for v in table.funds.model_dump().values() if v is not None}
     total = left = 0

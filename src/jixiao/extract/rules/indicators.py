@@ -12,11 +12,15 @@ from ...values import fold, parse_amount, parse_value, squash, tidy_number
 from . import vocabulary as V
 from .labels import foreign_level, is_label_prefix, level1_of, level2_of
 from .patterns import patterns
-from .sections import RECORD_ROLES, Role, Section
+from .sections import PASSED_ROLES, RECORD_ROLES, Role, Section
 from .columns import column_for, fit_by_shape
-from .runtogether import cut_value, is_blank_row, peel_levels, split_labels
+from .runtogether import cut_value, has_scoring, is_blank_row, peel_levels, split_labels
 from .segment import SLOT, best_column, is_whole_label, is_indicator_header, roles_of, split_name_value, strip_code
 
+# a sub-header under the value column: 2021年实际实现值 / 预期2022年实现值
+_VALUE_SUBHEADER = re.compile("|".join(V.VALUE_SUBHEADERS))
+_CODED_NAME = re.compile(r"^\d{3,}[-_—:：]\D")
+_AMOUNT_ONLY = re.compile(r"\d[\d,]*(?:\.\d+)?(?:万元|元)?")
 # a project's own row in a flat export: budget code, unit or project name, amount
 _RECORD_ROW = re.compile(r"^(\d{3,})[_\-—:：]?(\D[^|]*?)(\d[\d,]*(?:\.\d+)?)?$")
 # "中期绩效指标" / "年度绩效指标": which of a 申报表's two indicator blocks the rows below belong to
@@ -62,7 +66,7 @@ class IndicatorReader:
             if self.section == Section.INDICATORS and not self.indicators and not self.stream:
                 # a header printed one cell per line: collect its columns
                 role = roles_of([texts[0]])[0]
-                if role in (Role.L1, Role.L2, Role.NAME, Role.VALUE, Role.IGNORED, Role.OP, Role.UNIT, Role.GROUP):
+                if role in (Role.L1, Role.L2, Role.NAME, Role.VALUE, Role.OP, Role.UNIT, Role.GROUP, *PASSED_ROLES):
                     self.stream_header.append(role)
                     return True
             return False
@@ -87,10 +91,25 @@ class IndicatorReader:
         """The first of a two-row header: a project's own columns (单位代码 | 单位(专项)名称 | 资金总额 |
         实施期绩效目标) and the 绩效指标 label spanning the indicator columns of the row below."""
         roles = roles_of(texts)
-        if len(texts) < 3 or roles[-1] != Role.GROUP or not all(r in RECORD_ROLES or r == Role.IGNORED
+        if len(texts) < 3 or roles[-1] != Role.GROUP or not all(r in RECORD_ROLES or r in PASSED_ROLES
                                                                 for r in roles[:-1]):
             return False
         self.record_header = [(r, c) for r, c in zip(roles[:-1], row.cells)]
+        return True
+
+    def _department_row(self, cells: list[Cell]) -> bool:
+        """'820-马踏镇部门 | 8,827,620.53' above its units' project rows: the department's own total,
+        which names the competent department and is no project's amount."""
+        roles = {r for r, _c in self.roles}
+        if not ({Role.PROJECT, Role.IMPL, Role.UNIT_OR_PROJECT} & roles) or len(cells) != 2:
+            return False
+        name, amount = cells
+        if not (_CODED_NAME.match(squash(name.text)) and _AMOUNT_ONLY.fullmatch(squash(amount.text))):
+            return False
+        if self.head["competent_department"] is None:
+            self.head["competent_department"] = strip_code(squash(name.text))
+            self._cite("competent_department", name)
+        self.dropped.append(amount.text)
         return True
 
     def _record_row(self, text: str, cell: Cell) -> bool:
@@ -100,6 +119,7 @@ class IndicatorReader:
         if Role.CODE not in roles or not (m := _RECORD_ROW.match(squash(text))) or peel_levels(squash(text))[0]:
             return False
         code, name, amount = m.group(1), strip_code(m.group(2)), m.group(3)
+        self.dropped.append(code)  # the budget code: outside the contract
         if Role.UNIT_OR_PROJECT in roles and self.record_code != code:
             self.record_code = code
             self.head["implementing_unit"] = name
@@ -120,7 +140,7 @@ class IndicatorReader:
         tail, self.open_tail = self.open_tail, []
         tokens = text.split()
         return (len(tokens) == 1 and bool(re.fullmatch(r"[\d.]+%?", tokens[0])) and self.pending is None
-                and column_for(tail, tokens[0]) == Role.IGNORED)
+                and column_for(tail, tokens[0]) == Role.OUTSIDE)
 
     def _enter_indicators(self) -> None:
         self._flush()
@@ -128,6 +148,12 @@ class IndicatorReader:
         self.section = Section.INDICATORS
 
     def _indicator_row(self, row: Row) -> None:
+        filled = [c for c in row.cells if c.text.strip()]
+        if filled and all(_VALUE_SUBHEADER.fullmatch(fold(c.text)) for c in filled):
+            self.dropped += [c.text for c in filled]  # 2021年实际实现值 | 预期2022年实现值 under 指标值
+            return
+        if self._department_row(filled):
+            return
         if len(row.cells) == 1 and not row.ruled and self._record_row(row.cells[0].text, row.cells[0]):
             return
         if len(row.cells) == 1 and not row.ruled and self._wrapped_tail(row.cells[0].text):
@@ -203,7 +229,10 @@ class IndicatorReader:
     def _set_levels(self, l1: str | None = None, l2: str | None = None) -> None:
         if l1:
             self._flush()
-            self.l1, self.l2 = l1, None
+            # a tall level-1 cell printed mid-group (产出指标 | 开设课程数量 | 220 under 数量指标 rows)
+            # keeps the level 2 in force when that level 2 is its own
+            keep = self.l2 is not None and self.l1 in (None, l1) and PARENT.get(self.l2) == l1
+            self.l1, self.l2 = l1, (self.l2 if keep else None)
         if l2:
             self._flush()
             self.l2 = l2
@@ -241,7 +270,7 @@ class IndicatorReader:
         """
         cells, self.stream = self.stream, []
         roles = self.stream_header
-        extras = sum(1 for r in roles[roles.index(Role.VALUE) + 1:] if r == Role.IGNORED) if Role.VALUE in roles else 0
+        extras = sum(1 for r in roles[roles.index(Role.VALUE) + 1:] if r in PASSED_ROLES) if Role.VALUE in roles else 0
 
         def level(k: int) -> bool:
             return k < len(cells) and bool(level1_of(cells[k].text) or level2_of(cells[k].text)
@@ -289,6 +318,7 @@ class IndicatorReader:
         for role, cell in assigned:
             if role and role not in by_role:
                 by_role[role] = cell
+        self.dropped += [c.text for r, c in assigned if r in (Role.OUTSIDE, Role.CODE, Role.SKIP)]
         if RECORD_ROLES & by_role.keys():
             self._record_cells(by_role)
         if "l1" in by_role:
@@ -378,6 +408,9 @@ class IndicatorReader:
                 if value is None:
                     self.notes.append(f"line not understood in the indicator block: {text}")
                     continue
+                rest = text[len(name) + len(value):]
+                if rest and (has_scoring(rest) or Role.OUTSIDE in {r for r, _c in self.roles}):
+                    self.dropped.append(rest)  # the flat export's columns after the value, run together
                 self._flush()
                 self.pending = Pending(self.l1, self.l2, name, cell, value, cell)
                 self._flush()

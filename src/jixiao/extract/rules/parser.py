@@ -61,6 +61,7 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         self.head = {k: (v if k in keep else None) for k, v in self.head.items()}
         self.evidence = {k: v for k, v in self.evidence.items() if k in keep}
         self.notes: list[str] = []
+        self.dropped: list[str] = []  # text of columns and rows left out on purpose (权重, 评分标准, totals)
         # funds
         self.fund_columns: list[str] = []
         self.fund_seen: dict[str, int] = {}  # how many of each label since the totals row
@@ -185,7 +186,7 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
                 self._cite(f"{kind}_goals[{n}]", cell)
         table = TableData(**self.head, funds=funds, overall_goals=goals["overall"],
                           annual_goals=goals["annual"], indicators=self.indicators)
-        return Result(table, self.evidence, self.notes, measure(self.read_rows, table, self.notes))
+        return Result(table, self.evidence, self.notes, measure(self.read_rows, table, self.notes, self.dropped))
 
 
 

@@ -67,9 +67,10 @@ COLUMNS: dict[str, str] = {
     "指标性质": "op", "运算符号": "op", "计算符号": "op", "度量单位": "unit", "计量单位": "unit",
     "单位": "unit", "绩效指标": "group",
     # known columns outside the contract: read past, never mistaken for a value
-    "备注": "ignored", "绩效标准": "ignored", "指标标准或依据": "ignored", "权重": "ignored", "权重(%)": "ignored",
-    "分值": "ignored", "指标方向": "ignored", "指标方向性": "ignored", "指标值内容": "ignored",
-    "评(扣)分标准": "ignored", "评(扣分标准)": "ignored", "评分标准": "ignored", "指标值类型": "ignored",
+    # ("ignored": may hold a note a reviewer should see; "outside": weights, scores, directions, types)
+    "备注": "ignored", "绩效标准": "ignored", "指标标准或依据": "ignored", "权重": "outside", "权重(%)": "outside",
+    "分值": "outside", "指标方向": "outside", "指标方向性": "outside", "指标值内容": "outside",
+    "评(扣)分标准": "outside", "评(扣分标准)": "outside", "评分标准": "outside", "指标值类型": "outside",
     "年度总体目标完成情况": "ignored", "年度总体目标完成情况": "ignored",
     # tables that list many projects, one row per indicator, with the project's own cells merged
     # down its rows
@@ -110,6 +111,9 @@ FOREIGN_LEVELS: dict[str, tuple[str, str]] = {
 LABEL_PREFIX_WORDS = ["经济效益", "社会效益", "生态效益", "环境效益指标", "可持续影响指标", "服务对象满意度指标",
                       "社会公众或服务对象满意度指标", "一级指标", "二级指标", "三级指标", "绩效指标"]
 
+# Sub-headers under the value column (regular expressions on folded text).
+VALUE_SUBHEADERS = [r"(?:\d{4}年度?)?实际(?:实现|完成)?值", r"预期(?:\d{4}年度?)?(?:实现|目标)?值", r"(?:\d{4}年度?)目标值"]
+
 # The operator column (指标性质) and its words.
 OPERATOR_WORDS: dict[str, str | None] = {
     "≥": "≥", ">=": "≥", "≧": "≥", "≤": "≤", "<=": "≤", "≦": "≤", ">": ">", "<": "<", "=": "=",
@@ -145,7 +149,9 @@ UNCHECKED = "□☐口"
 
 # Lines that end the table: notes and sign-off blocks.
 NOTE_STARTS = [r"注[:]", r"说明[:]", r"填报说明[:]", r"备注[:]", r"附件[:]", r"财政部门", r"财政资金管理科室",
-               r"区扶贫办审核意见", r"扫一扫"]
+               r"区扶贫办审核意见", r"扫一扫",
+               # a web page's own links under the table
+               r"[【\[]?(?:返回|打印|关闭)(?:本页|窗口|顶部)?[】\]]?$"]
 
 # Sub-headings of the form between its sections ("绩效项目指标表" above the grid): a line that is
 # only one of these holds no value and ends a run of goal texts.
