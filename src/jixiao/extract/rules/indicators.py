@@ -21,6 +21,7 @@ from .segment import SLOT, best_column, is_whole_label, is_indicator_header, rol
 _VALUE_SUBHEADER = re.compile("|".join(V.VALUE_SUBHEADERS))
 _CODED_NAME = re.compile(r"^\d{3,}[-_—:：]\D")
 _AMOUNT_ONLY = re.compile(r"\d[\d,]*(?:\.\d+)?(?:万元|元)?")
+_LABEL_LIKE = re.compile(r"(?!.*[此不本该无])[\u4e00-\u9fff]{2,6}指标")
 # a project's own row in a flat export: budget code, unit or project name, amount
 _RECORD_ROW = re.compile(r"^(\d{3,})[_\-—:：]?(\D[^|]*?)(\d[\d,]*(?:\.\d+)?)?$")
 # "中期绩效指标" / "年度绩效指标": which of a 申报表's two indicator blocks the rows below belong to
@@ -106,10 +107,11 @@ class IndicatorReader:
         name, amount = cells
         if not (_CODED_NAME.match(squash(name.text)) and _AMOUNT_ONLY.fullmatch(squash(amount.text))):
             return False
+        dept = strip_code(squash(name.text))
         if self.head["competent_department"] is None:
-            self.head["competent_department"] = strip_code(squash(name.text))
+            self.head["competent_department"] = dept
             self._cite("competent_department", name)
-        self.dropped.append(amount.text)
+        self.dropped += [amount.text, squash(name.text)[: -len(dept)]]  # its total and its budget code
         return True
 
     def _record_row(self, text: str, cell: Cell) -> bool:
@@ -424,6 +426,9 @@ class IndicatorReader:
         name = squash(p.name)
         if not name:
             return  # an empty 指标N： slot is not an indicator
+        if _LABEL_LIKE.fullmatch(name):
+            # a name shaped like a level label (数量指标) is most likely a label the vocabulary lacks
+            self.notes.append(f"level label not recognised, read as a name: {name}")
         l1, l2 = p.l1, p.l2
         if l1 == "成本指标":  # 2021 framework: 成本指标 as a first-level group
             l1, l2 = "产出指标", "成本指标"
