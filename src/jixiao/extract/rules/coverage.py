@@ -100,7 +100,7 @@ def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str],
                 elif section != Section.INDICATORS and len(p) <= 12 and _LABELLISH.fullmatch(p):
                     unknown.append(p)
     lost += [n.split(": ", 1)[-1] for n in notes if "dropped" in n or "not understood" in n]
-    unknown += [n.split(": ", 1)[-1] for n in notes if "not recognised" in n]
+    unknown += [n.split(": ", 1)[-1] for n in notes if "not recognised" in n or "another framework" in n]
     coverage = 1.0 if total == 0 else round(1 - left / total, 3)
     return Reading(coverage, _unique(unknown), _unique(lost))
 

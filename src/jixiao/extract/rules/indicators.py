@@ -192,7 +192,7 @@ class IndicatorReader:
                 for r, c in zip(roles, cells) if r in (Role.L1, Role.L2)):
             return list(zip(roles, cells))
         for k, cell in enumerate(cells):
-            role = "l1" if level1_of(cell.text) else "l2" if level2_of(cell.text) else None
+            role = "l1" if level1_of(cell.text) or foreign_level(cell.text) else "l2" if level2_of(cell.text) else None
             if role in roles and k > 0:
                 # cells before the first level label belong to the columns before its column
                 at = roles.index(role)
@@ -206,11 +206,15 @@ class IndicatorReader:
             text = cells[i].text
             if not text.strip() or fold(text) == "绩效指标":
                 i += 1
-            elif level1_of(text) and "l1" in roles and not any(r == "l1" for r, _c in out):
+            elif (level1_of(text) or foreign_level(text)) and "l1" in roles and not any(r == "l1" for r, _c in out):
                 out.append(("l1", cells[i]))
                 i += 1
             elif level2_of(text) and "l2" in roles:
                 out.append(("l2", cells[i]))
+                i += 1
+            elif ("l2" in roles and out and out[-1][0] == "l1" and foreign_level(out[-1][1].text)
+                  and len(cells) - i == len(roles) - roles.index("l2")):
+                out.append(("l2", cells[i]))  # a level 2 of another framework, in its column
                 i += 1
             else:
                 break
@@ -263,6 +267,12 @@ class IndicatorReader:
             return False
         return True
 
+    def _foreign_level2(self, text: str) -> None:
+        """A level-2 label under a level of another framework (资金管理 under 过程管理指标): the
+        level 2 the framework's level is kept under stays, and the printed label is noted."""
+        if squash(text):
+            self.notes.append(f"level 2 of another framework kept under {self.l1}/{self.l2}: {squash(text)}")
+
     def _flush_stream(self) -> None:
         """Read the cells collected one per line: level labels set the levels; otherwise a name,
         then its value, then the known columns outside the contract (绩效标准, 备注) where printed.
@@ -303,6 +313,9 @@ class IndicatorReader:
                 continue
             if not name_after_label(i) and self._level_cell(cell.text):
                 i += 1
+                if (foreign_level(cell.text) and Role.L2 in roles and i + 2 < len(cells) and not level(i)):
+                    self._foreign_level2(cells[i].text)
+                    i += 1
                 continue
             self._flush()
             value = cells[i + 1] if i + 1 < len(cells) and not level(i + 1) else None
@@ -323,9 +336,14 @@ class IndicatorReader:
         self.dropped += [c.text for r, c in assigned if r in (Role.OUTSIDE, Role.CODE, Role.SKIP)]
         if RECORD_ROLES & by_role.keys():
             self._record_cells(by_role)
-        if "l1" in by_role:
+        foreign = "l1" in by_role and foreign_level(by_role["l1"].text)
+        if foreign:
+            self._level_cell(by_role["l1"].text)
+        elif "l1" in by_role:
             self._set_levels(l1=level1_of(by_role["l1"].text) or self._unknown_level(by_role["l1"].text, 1))
-        if "l2" in by_role:
+        if "l2" in by_role and foreign and not level2_of(by_role["l2"].text):
+            self._foreign_level2(by_role["l2"].text)
+        elif "l2" in by_role:
             self._set_levels(l2=level2_of(by_role["l2"].text) or self._unknown_level(by_role["l2"].text, 2))
         if "name" not in by_role:
             return
@@ -385,7 +403,10 @@ class IndicatorReader:
                     tokens = peeled + ([rest] if rest else []) + tokens[1:]
             while tokens and (level1_of(tokens[0]) or level2_of(tokens[0]) or foreign_level(tokens[0])) \
                     and not SLOT.match(tokens[0]):
-                self._level_cell(tokens.pop(0))
+                tok = tokens.pop(0)
+                self._level_cell(tok)
+                if foreign_level(tok) and len(tokens) >= 3 and not level2_of(tokens[0]):
+                    self._foreign_level2(tokens.pop(0))  # 'label level-2 name value' after it
             if not tokens or is_blank_row("".join(tokens)):
                 continue
             text = " ".join(tokens)
