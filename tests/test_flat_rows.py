@@ -149,3 +149,20 @@ def test_a_level_label_printed_around_its_row_and_a_form_heading_between_section
         ("产出指标", "数量指标", "发放创新券企业数", "40家", "=", 40, "家"),
         ("满意度指标", "服务对象满意度指标", "企业满意度", "≥90%", "≥", 90, "%"),
     ]
+
+
+def test_page_lines_above_a_pipe_grid_and_a_closing_question_block(tmp_path):
+    """Cells one a line between separator lines ('|', '||||'): the lines above the first separator
+    are the page's (headline, the table's heading), and 其他需说明的问题 under the grid ends it."""
+    cells = [["填报单位:(盖章) 单位:万元"], ["项目支出名称", "道路洒水服务"], ["预算部门", "某市环卫处"],
+             ["一级指标", "二级指标", "三级指标", "指标值"], ["产出指标", "数量指标", "洒水车辆数", "6台"],
+             ["满意度指标", "服务对象满意度指标", "市民满意度", "≥90%"], ["其他需说明的问题", "无"]]
+    lines = ["某市环卫处2024年道路洒水服务项目支出绩效目标申报表", "某市城管局 发布时间:2024-03-01",
+             "2024年项目支出绩效目标申报表", "|"]
+    for row in cells:
+        lines += [f"{c} |" for c in row] + ["|" * len(row)]
+    t = read(tmp_path, "\n".join(lines) + "\n")
+    assert (t.title, t.year, t.project_name, t.implementing_unit) == (
+        "2024年项目支出绩效目标申报表", 2024, "道路洒水服务", "某市环卫处")
+    assert rows(t) == [("产出指标", "数量指标", "洒水车辆数", "6台", "=", 6, "台"),
+                       ("满意度指标", "服务对象满意度指标", "市民满意度", "≥90%", "≥", 90, "%")]

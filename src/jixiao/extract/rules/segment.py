@@ -276,11 +276,15 @@ def regroup_pipe_rows(rows: list[Row]) -> list[Row]:
         return rows
     out: list[Row] = []
     acc: list[Cell] = []
+    seen_sep = False
     for r in rows:
         if is_sep(r):
-            if acc:
+            if acc and seen_sep:
                 out.append(Row(acc, r.page))
+            elif acc:  # lines above the first separator are the page's, above the table: each its own
+                out.extend(Row([c], r.page) for c in acc)
             acc = []
+            seen_sep = True
         elif _lone(r):
             acc.append(r.cells[0])
         else:

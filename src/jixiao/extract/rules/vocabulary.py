@@ -149,7 +149,7 @@ UNCHECKED = "□☐口"
 
 # Lines that end the table: notes and sign-off blocks.
 NOTE_STARTS = [r"注[:]", r"说明[:]", r"填报说明[:]", r"备注[:]", r"附件[:]", r"财政部门", r"财政资金管理科室",
-               r"区扶贫办审核意见", r"扫一扫",
+               r"区扶贫办审核意见", r"扫一扫", r"其他需(?:要)?说明的(?:问题|事项)",
                # a web page's own links under the table
                r"[【\[]?(?:返回|打印|关闭)(?:本页|窗口|顶部)?[】\]]?$"]
 
