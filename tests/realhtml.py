@@ -89,6 +89,9 @@ def page_html(text: str, encoding: str = "utf-8") -> bytes:
             if text:
                 out.append("<p>" + "".join(held + [html.escape(text)]) + "</p>")
                 held = []
+            elif held:  # a bare separator: the lines held were text of their own
+                out.extend(f"<p>{x}</p>" for x in held)
+                held = []
         else:
             block.append(cells)
     table()

@@ -407,8 +407,8 @@ class IndicatorReader:
                 self._level_cell(tok)
                 if foreign_level(tok) and len(tokens) >= 3 and not level2_of(tokens[0]):
                     self._foreign_level2(tokens.pop(0))  # 'label level-2 name value' after it
-            if not tokens or is_blank_row("".join(tokens)):
-                continue
+            if not tokens or (is_blank_row("".join(tokens)) and (self.pending is None or self.pending.value_text)):
+                continue  # an empty slot's row ('-定性'), unless it is the value an indicator waits for
             text = " ".join(tokens)
             if m := SLOT.match(text):
                 self._flush()

@@ -98,8 +98,6 @@ def split_name_value(text: str) -> tuple[str, str | None]:
         if text.endswith(w) and len(text) > len(w):
             k = with_degree(text, len(text) - len(w))
             return text[:k], text[k:]
-    if (cut := cut_value(text)) is not None:  # a flat export's extra columns run on after the value
-        return cut[0], cut[1]
     return text, None
 
 

@@ -136,7 +136,7 @@ UNIT_WORDS = ["元", "万元", "亿元", "个", "人次", "人", "次", "天", "
 VALUE_PREFIXES = ["≥", "≤", ">=", "<=", ">", "<", "=", "≧", "≦", "大于等于", "小于等于", "大于", "小于", "不低于", "不少于",
                   "不高于", "不超过", "不大于", "达到", "低于", "高于"]
 # What a row of an empty indicator slot prints in a flat export (its type column: '-定性').
-BLANK_ROW_WORDS = ["定性", "定量", "无", "正向", "反向"]
+BLANK_ROW_WORDS = ["定性", "定量", "正向", "反向"]
 # Text of the columns outside the contract that a flat export prints after the value: scoring
 # rules (得10分, 扣1分), weights and types.  Accounted for by the coverage measure, never extracted.
 SCORING_MARKS = [r"得\d+(?:\.\d+)?分", r"扣\d+(?:\.\d+)?分", r"\d+(?:\.\d+)?分"]
