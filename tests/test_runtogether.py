@@ -116,3 +116,22 @@ def test_page_headline_above_the_table_heading_is_not_the_title(tmp_path):
 产出指标 | 数量指标 | 保洁面积 | 20万平方米 |
 """)
     assert (t.title, t.year, t.project_name) == ("2023年项目支出绩效目标申报表", 2023, "道路保洁")
+
+
+def test_several_projects_of_one_unit_in_a_flat_export(tmp_path):
+    """The unit's row (its code, name and total), then each project's row repeating the code."""
+    text = HUNAN_FLAT_SCORING.replace("56.50\n  612003  农村公路养护经费56.50", "66.50\n  612003  农村公路养护经费56.50") + (
+        "  612003  桥梁检测经费10.00\n"
+        "产出指标数量指标检测桥梁数量12座反映检测数量完成得10分-定量\n"
+        "质量指标检测报告合格率100%反映报告质量合格得10分-定量\n")
+    path = tmp_path / "t.txt"
+    path.write_text(text, encoding="utf-8")
+    first, second = list(extract_file(path))
+    assert (first.project_name, first.funds.total_all_levels, len(first.indicators)) == ("农村公路养护经费", 56.5, 5)
+    assert (second.project_name, second.implementing_unit, second.competent_department) == (
+        "桥梁检测经费", "某县公路养护站", "某县交通运输局")
+    assert second.funds.total_all_levels == 10
+    assert rows(second) == [("产出指标", "数量指标", "检测桥梁数量", "12座", "=", 12, "座"),
+                            ("产出指标", "质量指标", "检测报告合格率", "100%", "=", 100, "%")]
+    # the unit's own total, budget codes and scoring text are left out on purpose: nothing is lost
+    assert not first.reading.lost_values and not second.reading.lost_values

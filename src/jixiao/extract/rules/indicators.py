@@ -126,6 +126,8 @@ class IndicatorReader:
             self.record_code = code
             self.head["implementing_unit"] = name
             self._cite("implementing_unit", cell)
+            if amount:
+                self.dropped.append(amount)  # the unit's own total; its projects' rows follow
         else:
             if self.head["project_name"] is not None or self.indicators:
                 self._finish_record()

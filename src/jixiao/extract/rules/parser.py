@@ -44,6 +44,9 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         self.done: list[Result] = []  # earlier projects of a table that lists several
         self.section = Section.HEAD
         self.fund_unit = "万元"
+        # text of columns and rows left out on purpose (权重, 评分标准, totals), for the whole chunk
+        # as the rows the coverage measures are
+        self.dropped: list[str] = []
         self.title_inherited = False  # the heading is one shared by several tables above them
         self.record_header: list[tuple[str, Cell]] = []  # a project's own columns above the grid's header
         self.record_code: str | None = None  # the budget code of the unit whose projects follow
@@ -61,7 +64,6 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         self.head = {k: (v if k in keep else None) for k, v in self.head.items()}
         self.evidence = {k: v for k, v in self.evidence.items() if k in keep}
         self.notes: list[str] = []
-        self.dropped: list[str] = []  # text of columns and rows left out on purpose (权重, 评分标准, totals)
         # funds
         self.fund_columns: list[str] = []
         self.fund_seen: dict[str, int] = {}  # how many of each label since the totals row
