@@ -4,8 +4,6 @@ the table is flagged for a person's look.  Gold written by hand."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from jixiao.check import check

@@ -42,6 +42,8 @@ class HeadReader:
         if m := YEAR.search(self.head["title"]):
             self.head["year"] = int(m.group(1))
         self.title_inherited = inherited
+        if inherited:
+            self.notes.append("title: shared heading above several tables")
 
     def _retitle(self) -> bool:
         """A second heading before the table's first field is the table's own heading: a web page
@@ -49,8 +51,6 @@ class HeadReader:
         return self.section == Section.HEAD and not self.title_inherited and all(
             self.head[k] is None for k in ("project_name", "competent_department", "implementing_unit",
                                            "project_attribute", "project_period"))
-        if inherited:
-            self.notes.append("title: shared heading above several tables")
 
     def _head(self, row: Row) -> None:
         j = Joined(row)
