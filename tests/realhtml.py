@@ -7,7 +7,8 @@ separator are text outside the table (a heading, navigation) or a table captured
 a <tr>, a cell a <td>; a row with fewer cells than the table is wide is taken to be short on the left, where the cells above run down
 into it (rowspan), as a browser's flattening leaves it; the last cell of a row starting at the left spans
 the rest (colspan), and a flat export's department total row (820-… | amount) stands at the left,
-its amount under 预算数; other lines become paragraphs.  Where this guess cannot give the page's shape, the test
+its amount under 预算数; other lines become paragraphs (a cell captured one per line and wrapped, whose first lines lack the
+' |', one paragraph: the break was the browser wrapping a long cell).  Where this guess cannot give the page's shape, the test
 writes the page by hand (real-03).  No cell text is changed.
 """
 
@@ -73,13 +74,24 @@ def page_html(text: str, encoding: str = "utf-8") -> bytes:
         out.append("</table>")
         block.clear()
 
-    for line in text.split("\n"):
+    lines = text.split("\n")
+    filled = [x.rstrip() for x in lines if x.strip()]
+    one_per_line = len(filled) >= 20 and sum(x.endswith("|") for x in filled) >= 0.75 * len(filled)
+    held: list[str] = []  # a cell captured one per line and wrapped: its first lines lack the ' |'
+    for line in lines:
         cells = _cells(line)
         if cells is None:
             table()
+            if one_per_line and line.strip() and not line.rstrip().endswith("|") and out[-1].startswith("<p>"):
+                held.append(html.escape(line.strip()))
+                continue
             text = " ".join(c.strip() for c in _SEP.split(line.strip()) if c.strip())
             if text:
-                out.append(f"<p>{html.escape(text)}</p>")
+                out.append("<p>" + "".join(held + [html.escape(text)]) + "</p>")
+                held = []
+            elif held:  # a bare separator: the lines held were text of their own
+                out.extend(f"<p>{x}</p>" for x in held)
+                held = []
         else:
             block.append(cells)
     table()

@@ -55,14 +55,35 @@ def text_pages(path: Path) -> Iterator[list[Row]]:
     except UnicodeDecodeError:
         raise InputError("text file is neither UTF-8 nor GB18030/GBK") from None
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    ended = ends_with_pipe(lines)
     rows: list[Row] = []
-    for lineno, raw in enumerate(text.split("\n"), 1):
+    held: list[Line] = []  # the first lines of a cell wrapped over several lines
+    for lineno, raw in enumerate(lines, 1):
         for piece in raw.split("\f"):  # a form feed is a page break in text exports
             if piece is not raw and rows:
                 yield rows
                 rows = []
             if not piece.strip():
                 continue
+            if ended and rows and "|" not in piece and "\t" not in piece:
+                held.append(Line(piece.strip(), None, None, lineno))
+                continue
             cells = [Cell(c, [Line(c, None, None, lineno)], None) for c in split_cells(piece)]
+            if held and not cells[0].text:
+                rows.extend(Row([Cell(x.text, [x], None)]) for x in held)
+                held = []
+            if held:
+                first = cells[0]
+                cells[0] = Cell("\n".join([x.text for x in held] + [first.text]), held + first.lines, None)
+                held = []
             rows.append(Row(cells))
+    rows.extend(Row([Cell(x.text, [x], None)]) for x in held)
     yield rows
+
+
+def ends_with_pipe(lines: list[str]) -> bool:
+    """Every cell of the page ends with ' |' (an HTML table flattened one cell a line): a line
+    without it is the first part of a cell wrapped over two lines, not a cell of its own."""
+    filled = [x.rstrip() for x in lines if x.strip()]
+    return len(filled) >= 20 and sum(x.endswith("|") for x in filled) >= 0.75 * len(filled)

@@ -25,6 +25,7 @@ MIN_COVERAGE = 0.5
 _NOISE = re.compile(r"[\s|:：;；,，。、()（）\[\]【】\"“”'‘’*＊_\-—/~]+|(?<!\d)\.|\.(?!\d)")
 
 
+_CODE = re.compile(r"^(?:[\[【(（]\d{3,}[\]】)）]|\d{3,}[-_—])(?=\D)")  # a budget code before a name
 _SLOT_MARK = re.compile(r"(?:指标|目标)\d+|含本级(?:和市县)?(?:目标)?")
 
 
@@ -57,9 +58,16 @@ def _known_strings(table: TableData) -> list[str]:
 _LABELLISH = re.compile(r"(?:[\u4e00-\u9fff]{2,}(?:指标|目标|名称|部门|单位|资金|金额|时间|期限|属性))")
 
 
-def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str]) -> Reading:
-    """The share of the source's characters accounted for, and the pieces that were not."""
-    known = _known_strings(table)
+def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str],
+            dropped: list[str] | None = None) -> Reading:
+    """The share of the source's characters accounted for, and the pieces that were not.
+
+    dropped is what the reader left out on purpose, knowing what it is (a 权重 or 评分标准
+    column, a department's total row): accounted for, never a lost value.
+    """
+    left_out = {_norm(s) for s in dropped or [] if _norm(s)}
+    # a short piece left out (a weight "20") is matched as a whole cell, never inside a number ("820")
+    known = sorted(set(_known_strings(table)) | {s for s in left_out if len(s) >= 4}, key=len, reverse=True)
     P = patterns()
     amounts = {str(v) for v in table.funds.model_dump().values() if v is not None}
     total = left = 0
@@ -71,7 +79,12 @@ def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str])
             if not text:
                 continue
             total += len(text)
-            rest = text
+            # cells (or space-separated pieces of a row) left out on purpose, and budget codes
+            # before a name, which the reader strips by design
+            kept = [_CODE.sub("", t) for t in cell.text.split() if _norm(t) not in left_out]
+            rest = _norm(" ".join(kept))
+            if not rest:
+                continue
             for s in known:
                 if s in rest:
                     rest = rest.replace(s, "\x00")
@@ -82,12 +95,12 @@ def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str])
             pieces = [p for p in pieces if not _accounted(p, amounts)]
             for p in pieces:
                 left += len(p)
-                if section == Section.INDICATORS and re.search(r"\d", p) and len(p) >= 3:
+                if section == Section.INDICATORS and re.search(r"\d", p):
                     lost.append(p)
                 elif section != Section.INDICATORS and len(p) <= 12 and _LABELLISH.fullmatch(p):
                     unknown.append(p)
     lost += [n.split(": ", 1)[-1] for n in notes if "dropped" in n or "not understood" in n]
-    unknown += [n.split(": ", 1)[-1] for n in notes if "not recognised" in n]
+    unknown += [n.split(": ", 1)[-1] for n in notes if "not recognised" in n or "another framework" in n]
     coverage = 1.0 if total == 0 else round(1 - left / total, 3)
     return Reading(coverage, _unique(unknown), _unique(lost))
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 from ...document import Cell, Row
 from .patterns import patterns
 from .sections import Section
-from .segment import Joined, at_cell_start, best_column, clean_value, labels_in
+from ...values import squash
+from .segment import is_label, Joined, at_cell_start, best_column, clean_value, labels_in
 
 
 class GoalsReader:
     # -- goals ---------------------------------------------------------------------------------
     def _goals(self, row: Row) -> None:
         self.section = Section.GOALS
+        # a label spaced out in its cell (绩 效 目 标) is still the label
+        row = Row([Cell(squash(c.text), c.lines, c.bbox, c.page_bbox) if is_label(c.text) else c for c in row.cells],
+                  row.page, row.ruled)
         j = Joined(row)
         hits = [h for h in labels_in(patterns().goal, patterns().goal_kinds, j.text) if at_cell_start(j.text, h[1])]
         spans = []

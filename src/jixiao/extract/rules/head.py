@@ -6,8 +6,21 @@ import re
 
 from ...document import Row
 from ...values import squash
+from . import vocabulary as V
 from .patterns import patterns
+from .sections import Section
 from .segment import Joined, clean_value, labels_in, strip_code
+
+def checked_option(value: str) -> str:
+    """The option a mark chose among those printed (持续性项目■ 新增性项目□ -> 持续性项目)."""
+    if not any(m in value for m in V.CHECKED):
+        return value
+    options = re.split(rf"\s+|(?<=[{V.CHECKED}{V.UNCHECKED}])(?=[^{V.CHECKED}{V.UNCHECKED}])", value)
+    chosen = [o for o in options if any(m in o for m in V.CHECKED)]
+    if len(chosen) != 1:
+        return value
+    return chosen[0].strip(V.CHECKED + V.UNCHECKED + " ") or value
+
 
 YEAR = re.compile(r"(20\d{2})\s*年")
 
@@ -20,14 +33,24 @@ class HeadReader:
                     or patterns().fund_start.search(first) or first.startswith(("项目资金", "绩效指标", "一级")))
 
     def _title(self, row: Row, inherited: bool = False) -> None:
-        if self.head["title"] is not None:
+        if self.head["title"] is not None and not self._retitle():
             return
+        if self.head["title"] is not None:
+            self.read_rows.clear()  # what stood above the table's own heading was the page's, not the table's
         self.head["title"] = squash(row.cells[0].text)
         self._cite("title", row.cells[0])
         if m := YEAR.search(self.head["title"]):
             self.head["year"] = int(m.group(1))
+        self.title_inherited = inherited
         if inherited:
             self.notes.append("title: shared heading above several tables")
+
+    def _retitle(self) -> bool:
+        """A second heading before the table's first field is the table's own heading: a web page
+        prints its article headline (XX单位2023年XX项目绩效目标申报表) above the table's title."""
+        return self.section == Section.HEAD and not self.title_inherited and all(
+            self.head[k] is None for k in ("project_name", "competent_department", "implementing_unit",
+                                           "project_attribute", "project_period"))
 
     def _head(self, row: Row) -> None:
         j = Joined(row)
@@ -45,6 +68,8 @@ class HeadReader:
                 continue
             if kind in ("competent_department", "implementing_unit"):
                 value = strip_code(value)
+            if kind == "project_attribute":
+                value = checked_option(value)
             if self.head[kind] is None:
                 self.head[kind] = value
                 self._cite(kind, j.cell_at(end + (1 if j.text[end:end + 1] == j.SEP else 0)))

@@ -8,13 +8,19 @@ from dataclasses import dataclass
 from ...document import Cell, Row
 from ...levels import PARENT
 from ...models import Indicator
-from ...values import fold, parse_amount, parse_value, squash, tidy_number
+from ...values import fold, parse_value, squash, tidy_number
 from . import vocabulary as V
-from .labels import foreign_level, level1_of, level2_of
+from .labels import foreign_level, is_label_prefix, level1_of, level2_of
 from .patterns import patterns
-from .sections import RECORD_ROLES, Role, Section
-from .segment import SLOT, best_column, is_indicator_header, roles_of, split_name_value, strip_code
+from .columns import column_for, fit_by_shape
+from .records import RecordReader
+from .runtogether import has_scoring, is_blank_row, peel_levels, split_labels
+from .sections import PASSED_ROLES, RECORD_ROLES, Role, Section
+from .segment import SLOT, best_column, is_indicator_header, is_whole_label, roles_of, split_name_value
 
+# a sub-header under the value column: 2021年实际实现值 / 预期2022年实现值
+_VALUE_SUBHEADER = re.compile("|".join(V.VALUE_SUBHEADERS))
+_LABEL_LIKE = re.compile(r"(?!.*[此不本该无])[\u4e00-\u9fff]{2,6}指标")
 # "中期绩效指标" / "年度绩效指标": which of a 申报表's two indicator blocks the rows below belong to
 BLOCK = re.compile(r"^(?P<period>中长期|中期|长期|实施期)?(?P<annual>本年度|年度|当年)?(?:绩效)?指标(?:[（(].*[）)])?$")
 
@@ -38,15 +44,19 @@ class Pending:
     has_op_column: bool = False
 
 
-class IndicatorReader:
+class IndicatorReader(RecordReader):
     # indicators ----------------------------------------------------------------------------
     def _indicator_header(self, row: Row, texts: list[str]) -> bool:
+        if self._record_header(row, texts):
+            return True
         if len(texts) == 1 and not row.ruled:
-            tokens = texts[0].split()
+            tokens = [t for tok in texts[0].split() for t in (split_labels(tok) or [tok])]
             if is_indicator_header(tokens):
                 self._enter_indicators()
-                flat = ({"op", "unit"} | RECORD_ROLES) & set(roles_of(tokens))
-                self.roles = [(r, Cell(t, [], None)) for r, t in zip(roles_of(tokens), tokens)] if flat else []
+                roles = [(r, Cell(t, [], None)) for r, t in zip(roles_of(tokens), tokens)]
+                roles, self.record_header = self.record_header + roles, []
+                flat = ({"op", "unit"} | RECORD_ROLES) & {r for r, _c in roles}
+                self.roles = roles if flat else []
                 return True
             if fold(texts[0]) in ("绩效指标", "一级指标", "一级", "二级指标", "三级指标", "指标值"):
                 if self.section != Section.INDICATORS:
@@ -54,14 +64,16 @@ class IndicatorReader:
             if self.section == Section.INDICATORS and not self.indicators and not self.stream:
                 # a header printed one cell per line: collect its columns
                 role = roles_of([texts[0]])[0]
-                if role in (Role.L1, Role.L2, Role.NAME, Role.VALUE, Role.IGNORED, Role.OP, Role.UNIT, Role.GROUP):
+                if role in (Role.L1, Role.L2, Role.NAME, Role.VALUE, Role.OP, Role.UNIT, Role.GROUP, *PASSED_ROLES):
                     self.stream_header.append(role)
                     return True
             return False
         if not is_indicator_header(texts):
             return False
         self._enter_indicators()
-        roles = roles_of(texts)
+        roles = [r for r, _c in self.record_header] + roles_of(texts)
+        row = Row([c for _r, c in self.record_header] + row.cells, row.page, row.ruled)
+        self.record_header = []
         if roles.count("l1") > 1 or roles.count("name") > 1:
             # two parallel blocks side by side (中期 | 年度): keep the last, the current year's,
             # as the funds do
@@ -73,12 +85,30 @@ class IndicatorReader:
         self.roles = list(zip(roles, row.cells))
         return True
 
+    def _wrapped_tail(self, text: str) -> bool:
+        """A lone cell that ends the row above (its 权重 wrapped onto the next line): read past it
+        when the row above left columns outside the contract blank."""
+        tail, self.open_tail = self.open_tail, []
+        tokens = text.split()
+        return (len(tokens) == 1 and bool(re.fullmatch(r"[\d.]+%?", tokens[0])) and self.pending is None
+                and column_for(tail, tokens[0]) == Role.OUTSIDE)
+
     def _enter_indicators(self) -> None:
         self._flush()
         self._settle_goals()
         self.section = Section.INDICATORS
 
     def _indicator_row(self, row: Row) -> None:
+        filled = [c for c in row.cells if c.text.strip()]
+        if filled and all(_VALUE_SUBHEADER.fullmatch(fold(c.text)) for c in filled):
+            self.dropped += [c.text for c in filled]  # 2021年实际实现值 | 预期2022年实现值 under 指标值
+            return
+        if self._department_row(filled):
+            return
+        if len(row.cells) == 1 and not row.ruled and self._record_row(row.cells[0].text, row.cells[0]):
+            return
+        if len(row.cells) == 1 and not row.ruled and self._wrapped_tail(row.cells[0].text):
+            return
         if len(row.cells) == 1 and not row.ruled and self._streaming():
             if row.cells[0].text.strip():
                 self.stream.append(row.cells[0])
@@ -111,7 +141,7 @@ class IndicatorReader:
                 for r, c in zip(roles, cells) if r in (Role.L1, Role.L2)):
             return list(zip(roles, cells))
         for k, cell in enumerate(cells):
-            role = "l1" if level1_of(cell.text) else "l2" if level2_of(cell.text) else None
+            role = "l1" if level1_of(cell.text) or foreign_level(cell.text) else "l2" if level2_of(cell.text) else None
             if role in roles and k > 0:
                 # cells before the first level label belong to the columns before its column
                 at = roles.index(role)
@@ -125,22 +155,39 @@ class IndicatorReader:
             text = cells[i].text
             if not text.strip() or fold(text) == "绩效指标":
                 i += 1
-            elif level1_of(text) and "l1" in roles and not any(r == "l1" for r, _c in out):
+            elif (level1_of(text) or foreign_level(text)) and "l1" in roles and not any(r == "l1" for r, _c in out):
                 out.append(("l1", cells[i]))
                 i += 1
             elif level2_of(text) and "l2" in roles:
                 out.append(("l2", cells[i]))
                 i += 1
+            elif ("l2" in roles and out and out[-1][0] == "l1" and foreign_level(out[-1][1].text)
+                  and len(cells) - i == len(roles) - roles.index("l2")):
+                out.append(("l2", cells[i]))  # a level 2 of another framework, in its column
+                i += 1
             else:
                 break
         after = roles[roles.index("name"):] if "name" in roles else roles
-        out.extend(zip(after, cells[i:]))
+        rest = cells[i:]
+        fit = None
+        if after and after[0] == Role.NAME and 1 < len(rest) < len(after) and {Role.OP, Role.UNIT} & set(after):
+            fit = fit_by_shape(after[1:], [c.text for c in rest[1:]])  # blank cells left out
+        if fit is not None:
+            out.extend(zip([Role.NAME, *fit], rest))
+            last = after.index(fit[-1], 1) if fit else 0
+            self.open_tail = [r for r in after[last + 1:]]
+        else:
+            out.extend(zip(after, rest))
+            self.open_tail = list(after[len(rest):])
         return out
 
     def _set_levels(self, l1: str | None = None, l2: str | None = None) -> None:
         if l1:
             self._flush()
-            self.l1, self.l2 = l1, None
+            # a tall level-1 cell printed mid-group (产出指标 | 开设课程数量 | 220 under 数量指标 rows)
+            # keeps the level 2 in force when that level 2 is its own
+            keep = self.l2 is not None and self.l1 in (None, l1) and PARENT.get(self.l2) == l1
+            self.l1, self.l2 = l1, (self.l2 if keep else None)
         if l2:
             self._flush()
             self.l2 = l2
@@ -157,7 +204,7 @@ class IndicatorReader:
         """Set the levels from a level label; False when the text is not one."""
         if SLOT.match(text):
             return False
-        if l1 := level1_of(text):
+        if (l1 := level1_of(text)) and not (self.l2 is None and self.l1 == l1 and level2_of(text)):
             self._set_levels(l1=l1)
         elif l2 := level2_of(text):
             self._set_levels(l2=l2)
@@ -169,6 +216,12 @@ class IndicatorReader:
             return False
         return True
 
+    def _foreign_level2(self, text: str) -> None:
+        """A level-2 label under a level of another framework (资金管理 under 过程管理指标): the
+        level 2 the framework's level is kept under stays, and the printed label is noted."""
+        if squash(text):
+            self.notes.append(f"level 2 of another framework kept under {self.l1}/{self.l2}: {squash(text)}")
+
     def _flush_stream(self) -> None:
         """Read the cells collected one per line: level labels set the levels; otherwise a name,
         then its value, then the known columns outside the contract (绩效标准, 备注) where printed.
@@ -178,17 +231,40 @@ class IndicatorReader:
         """
         cells, self.stream = self.stream, []
         roles = self.stream_header
-        extras = sum(1 for r in roles[roles.index(Role.VALUE) + 1:] if r == Role.IGNORED) if Role.VALUE in roles else 0
+        extras = sum(1 for r in roles[roles.index(Role.VALUE) + 1:] if r in PASSED_ROLES) if Role.VALUE in roles else 0
 
         def level(k: int) -> bool:
             return k < len(cells) and bool(level1_of(cells[k].text) or level2_of(cells[k].text)
                                            or foreign_level(cells[k].text))
 
+        def label_end(k: int) -> int | None:
+            if not is_label_prefix(cells[k].text) or level(k):
+                return None
+            for j in range(k + 1, min(k + 4, len(cells))):
+                if is_whole_label(fold(cells[k].text) + fold(cells[j].text)):
+                    return j
+            return None
+
+        def name_after_label(k: int) -> bool:
+            # a bare word (满意度, 成本) right under a level-2 label is the indicator's name: levels
+            # go level 1, level 2, name, and a level-1 label printed in full ends with 指标
+            return k > 0 and bool(level2_of(cells[k - 1].text)) and not fold(cells[k].text).endswith("指标") \
+                and k + 1 < len(cells) and not level(k + 1)
+
         i = 0
         while i < len(cells):
             cell = cells[i]
-            if self._level_cell(cell.text):
+            if (k := label_end(i)) is not None:
+                # a level label wrapped in its tall cell, printed around its row's cells:
+                # 社会公众或服务 / 政策满意度 / ≥90% / 对象满意度指标
+                joined = Cell(fold(cell.text) + fold(cells[k].text), cell.lines + cells[k].lines, None)
+                cells = cells[:i] + [joined] + cells[i + 1:k] + cells[k + 1:]
+                continue
+            if not name_after_label(i) and self._level_cell(cell.text):
                 i += 1
+                if (foreign_level(cell.text) and Role.L2 in roles and i + 2 < len(cells) and not level(i)):
+                    self._foreign_level2(cells[i].text)
+                    i += 1
                 continue
             self._flush()
             value = cells[i + 1] if i + 1 < len(cells) and not level(i + 1) else None
@@ -206,11 +282,17 @@ class IndicatorReader:
         for role, cell in assigned:
             if role and role not in by_role:
                 by_role[role] = cell
+        self.dropped += [c.text for r, c in assigned if r in (Role.OUTSIDE, Role.CODE, Role.SKIP)]
         if RECORD_ROLES & by_role.keys():
             self._record_cells(by_role)
-        if "l1" in by_role:
+        foreign = "l1" in by_role and foreign_level(by_role["l1"].text)
+        if foreign:
+            self._level_cell(by_role["l1"].text)
+        elif "l1" in by_role:
             self._set_levels(l1=level1_of(by_role["l1"].text) or self._unknown_level(by_role["l1"].text, 1))
-        if "l2" in by_role:
+        if "l2" in by_role and foreign and not level2_of(by_role["l2"].text):
+            self._foreign_level2(by_role["l2"].text)
+        elif "l2" in by_role:
             self._set_levels(l2=level2_of(by_role["l2"].text) or self._unknown_level(by_role["l2"].text, 2))
         if "name" not in by_role:
             return
@@ -227,29 +309,6 @@ class IndicatorReader:
         )
         self._flush()
 
-    def _record_cells(self, by_role: dict[str, Cell]) -> None:
-        """A project's own columns in a table that lists several projects."""
-        if (cell := by_role.get("project")) is not None and (name := squash(cell.text)):
-            if name != self.head["project_name"]:
-                if self.head["project_name"] is not None or self.indicators:
-                    self._finish_record()
-                self.head["project_name"] = name
-                self._cite("project_name", cell)
-        for role, key in (("dept", "competent_department"), ("impl", "implementing_unit")):
-            if (cell := by_role.get(role)) is not None and squash(cell.text):
-                self.head[key] = strip_code(squash(cell.text))
-                self._cite(key, cell)
-        for role, kind in (("goal", "annual"), ("goal_overall", "overall")):
-            cell = by_role.get(role)
-            if cell is not None and squash(cell.text) and cell.text not in self.goal_text[kind]:
-                self.goal_cell.setdefault(kind, cell)
-                self.goal_text[kind].append(cell.text)  # exports repeat a merged goal on every row
-        if (cell := by_role.get("amount")) is not None and "total" not in self.funds["all"]:
-            header = next((c.text for r, c in self.roles if r == "amount"), "")
-            unit = m.group(1) if (m := patterns().fund_unit.search(fold(header))) else self.fund_unit
-            self.funds["all"]["total"] = parse_amount(cell.text, unit or "万元")
-            self.fund_cells[("all", "total")] = cell
-
     def _unknown_level(self, text: str, level: int) -> None:
         if squash(text):
             self.notes.append(f"level {level} label not recognised: {squash(text)}")
@@ -264,14 +323,18 @@ class IndicatorReader:
                 continue
             # leading level labels on the same line ("产出指标 数量指标 指标1：…")
             tokens = text.split()
-            while tokens and (level1_of(tokens[0]) or level2_of(tokens[0])) and not SLOT.match(tokens[0]):
+            if tokens and not SLOT.match(tokens[0]):
+                peeled, rest = peel_levels(tokens[0])  # level labels run together with the name
+                if peeled:
+                    tokens = peeled + ([rest] if rest else []) + tokens[1:]
+            while tokens and (level1_of(tokens[0]) or level2_of(tokens[0]) or foreign_level(tokens[0])) \
+                    and not SLOT.match(tokens[0]):
                 tok = tokens.pop(0)
-                if l1 := level1_of(tok):
-                    self._set_levels(l1=l1)
-                else:
-                    self._set_levels(l2=level2_of(tok))
-            if not tokens:
-                continue
+                self._level_cell(tok)
+                if foreign_level(tok) and len(tokens) >= 3 and not level2_of(tokens[0]):
+                    self._foreign_level2(tokens.pop(0))  # 'label level-2 name value' after it
+            if not tokens or (is_blank_row("".join(tokens)) and (self.pending is None or self.pending.value_text)):
+                continue  # an empty slot's row ('-定性'), unless it is the value an indicator waits for
             text = " ".join(tokens)
             if m := SLOT.match(text):
                 self._flush()
@@ -288,12 +351,15 @@ class IndicatorReader:
             elif self.pending is not None and self.pending.value_text is None and self.pending.name.strip():
                 self.pending.value_text, self.pending.value_cell = text, cell  # value on its own line
                 self._flush()
-            elif self.l2 is not None:
-                # an indicator row without a 指标N： slot: "name value"
+            elif self.l2 is not None or self.l1 == "成本指标":
+                # an indicator row without a 指标N： slot: "name value" (成本指标 stands for its own level 2)
                 name, value = split_name_value(text)
                 if value is None:
                     self.notes.append(f"line not understood in the indicator block: {text}")
                     continue
+                rest = text[len(name) + len(value):]
+                if rest and (has_scoring(rest) or Role.OUTSIDE in {r for r, _c in self.roles}):
+                    self.dropped.append(rest)  # the flat export's columns after the value, run together
                 self._flush()
                 self.pending = Pending(self.l1, self.l2, name, cell, value, cell)
                 self._flush()
@@ -307,6 +373,9 @@ class IndicatorReader:
         name = squash(p.name)
         if not name:
             return  # an empty 指标N： slot is not an indicator
+        if _LABEL_LIKE.fullmatch(name):
+            # a name shaped like a level label (数量指标) is most likely a label the vocabulary lacks
+            self.notes.append(f"level label not recognised, read as a name: {name}")
         l1, l2 = p.l1, p.l2
         if l1 == "成本指标":  # 2021 framework: 成本指标 as a first-level group
             l1, l2 = "产出指标", "成本指标"

@@ -19,10 +19,12 @@ from .funds import FundsReader
 from .goals import GoalsReader
 from .head import YEAR, HeadReader
 from .indicators import BLOCK, IndicatorReader, Pending
+from . import vocabulary as V
 from .patterns import patterns
 from .sections import Section
 
-from .segment import evidence_of, join_broken_labels, merge_fragments, pair_keys, regroup_pipe_rows, split_goals, strip_code
+from .segment import (evidence_of, join_broken_labels, merge_fragments, pair_keys, regroup_pipe_rows, split_goals,
+                      split_run_together, strip_code)
 
 # ---------------------------------------------------------------------------------------------
 # The parser
@@ -42,6 +44,12 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         self.done: list[Result] = []  # earlier projects of a table that lists several
         self.section = Section.HEAD
         self.fund_unit = "万元"
+        # text of columns and rows left out on purpose (权重, 评分标准, totals), for the whole chunk
+        # as the rows the coverage measures are
+        self.dropped: list[str] = []
+        self.title_inherited = False  # the heading is one shared by several tables above them
+        self.record_header: list[tuple[str, Cell]] = []  # a project's own columns above the grid's header
+        self.record_code: str | None = None  # the budget code of the unit whose projects follow
         self.pending_head: str | None = None  # a header label whose value is on the next line
         self.roles: list[tuple[str, Cell]] = []  # header role and its cell (for positions)
         self.head: dict[str, str | int | None] = {k: None for k in (
@@ -76,6 +84,7 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         self.l2: str | None = None
         self.pending: Pending | None = None
         self.indicators: list[Indicator] = []
+        self.open_tail: list[str] = []  # columns the last row left blank at its end
         self.stream_header: list[str] = []  # grid columns printed one cell per line
         self.stream: list[Cell] = []
         self.read_rows: list[tuple[Section, Row]] = []  # what the readers saw, for the coverage  # indicator cells printed one per line, read at the block's end
@@ -100,6 +109,8 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         texts = [c.text for c in row.cells]
         first = fold(texts[0])
         if not any(t.strip() for t in texts):
+            return
+        if len(texts) == 1 and first in V.FORM_HEADINGS:
             return
         if patterns().note.match(first) and not row.ruled:
             self._end_block()
@@ -177,13 +188,13 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
                 self._cite(f"{kind}_goals[{n}]", cell)
         table = TableData(**self.head, funds=funds, overall_goals=goals["overall"],
                           annual_goals=goals["annual"], indicators=self.indicators)
-        return Result(table, self.evidence, self.notes, measure(self.read_rows, table, self.notes))
+        return Result(table, self.evidence, self.notes, measure(self.read_rows, table, self.notes, self.dropped))
 
 
 
 def segment_rows(rows: list[Row]) -> list[Row]:
     """The chunk's rows with the cells of flattened exports put back together (segment.py)."""
-    return pair_keys(join_broken_labels(merge_fragments(regroup_pipe_rows(rows))))
+    return pair_keys(join_broken_labels(merge_fragments(split_run_together(regroup_pipe_rows(rows)))))
 
 
 def extract(chunk: Chunk) -> list[Result]:

@@ -15,6 +15,7 @@ from ...models import Evidence
 from ...values import fold, squash
 from .labels import is_label_prefix, level1_of, level2_of
 from .patterns import patterns
+from .runtogether import cut_value, has_scoring, with_degree, split_labels as split_run_together_labels
 from . import vocabulary as V
 
 _CODE = re.compile(r"^[\[【(（]?\s*\d{3,}\s*[\]】)）]?\s*[-_－—:：.]?\s*|\s*[\[【(（]\s*\d{3,}\s*[\]】)）]$"
@@ -85,6 +86,8 @@ def split_goals(text: str) -> list[str]:
 def split_name_value(text: str) -> tuple[str, str | None]:
     """'name value' -> (name, value): at the last space, else a trailing value run together."""
     text = text.strip()
+    if has_scoring(text) and (cut := cut_value(text)) is not None:
+        return cut[0], cut[1]  # 'name value 指标值内容 评(扣)分标准 …' run together: the value is the first
     if re.search(r"\s", text):
         name, value = re.split(r"\s+(?=\S+$)", text, maxsplit=1)
         return name, value
@@ -93,7 +96,8 @@ def split_name_value(text: str) -> tuple[str, str | None]:
         return text[: m.start()], text[m.start():]
     for w in patterns().qualitative_words:
         if text.endswith(w) and len(text) > len(w):
-            return text[: -len(w)], w
+            k = with_degree(text, len(text) - len(w))
+            return text[:k], text[k:]
     return text, None
 
 
@@ -119,8 +123,9 @@ def merge_fragments(rows: list[Row]) -> list[Row]:
             acc, cells, j = fold(r.cells[0].text), [r.cells[0]], i + 1
             while j < len(rows) and len(rows[j].cells) == 1 and not rows[j].ruled:
                 nxt = acc + fold(rows[j].cells[0].text)
-                if not (is_label_prefix(nxt) or is_whole_label(nxt)):
-                    break
+                if not (is_label_prefix(nxt) or is_whole_label(nxt)) or (
+                        is_whole_label(acc) and is_whole_label(fold(rows[j].cells[0].text))):
+                    break  # two whole labels one under the other stay two
                 acc, cells, j = nxt, cells + [rows[j].cells[0]], j + 1
             if j > i + 1 and is_whole_label(acc):
                 lines = [ln for c in cells for ln in c.lines]
@@ -243,6 +248,21 @@ def pair_keys(rows: list[Row]) -> list[Row]:
     return out
 
 
+def split_run_together(rows: list[Row]) -> list[Row]:
+    """A line that is only labels run together ("总体目标年度目标") becomes one cell per label.
+
+    The indicator grid's header is left whole: its reader cuts it into columns itself.
+    """
+    out: list[Row] = []
+    for r in rows:
+        if _lone(r) and not re.search(r"\s", r.cells[0].text.strip()) and (
+                labels := split_run_together_labels(r.cells[0].text)) and not is_indicator_header(labels):
+            out.append(Row([Cell(t, r.cells[0].lines, None) for t in labels], r.page))
+        else:
+            out.append(r)
+    return out
+
+
 def regroup_pipe_rows(rows: list[Row]) -> list[Row]:
     """Cells one per line with a line of bare pipes between table rows ('x |' … '||'): the cells
     between two such lines are one row.  Recognised by those separator lines (an ingested row
@@ -254,11 +274,15 @@ def regroup_pipe_rows(rows: list[Row]) -> list[Row]:
         return rows
     out: list[Row] = []
     acc: list[Cell] = []
+    seen_sep = False
     for r in rows:
         if is_sep(r):
-            if acc:
+            if acc and seen_sep:
                 out.append(Row(acc, r.page))
+            elif acc:  # lines above the first separator are the page's, above the table: each its own
+                out.extend(Row([c], r.page) for c in acc)
             acc = []
+            seen_sep = True
         elif _lone(r):
             acc.append(r.cells[0])
         else:

@@ -15,7 +15,7 @@ HEAD_KEYS: dict[str | None, list[str]] = {
     "project_name": [r"项目名称", r"项目支出名称", r"单位\(专项\)名称", r"专项名称", r"申报项目名称"],
     "competent_department": [
         r"主管部门(?:及其?(?:代码|编码))?", r"主管部门名称", r"项目主管部门", r"主管预算部门", r"主管单位(?:及代码)?",
-        r"部门名称"],
+        r"部门名称", r"部门[:]"],
     "implementing_unit": [r"(?:项目)?实施单位(?:及代码|名称)?", r"项目执行单位", r"执行单位", r"单位名称", r"预算单位", r"预算部门",
                           r"单位信息"],
     "project_attribute": [r"项目属性"],
@@ -67,9 +67,10 @@ COLUMNS: dict[str, str] = {
     "指标性质": "op", "运算符号": "op", "计算符号": "op", "度量单位": "unit", "计量单位": "unit",
     "单位": "unit", "绩效指标": "group",
     # known columns outside the contract: read past, never mistaken for a value
-    "备注": "ignored", "绩效标准": "ignored", "指标标准或依据": "ignored", "权重": "ignored", "权重(%)": "ignored",
-    "分值": "ignored", "指标方向": "ignored", "指标方向性": "ignored", "指标值内容": "ignored",
-    "评(扣)分标准": "ignored", "评(扣分标准)": "ignored", "评分标准": "ignored", "指标值类型": "ignored",
+    # ("ignored": may hold a note a reviewer should see; "outside": weights, scores, directions, types)
+    "备注": "ignored", "绩效标准": "ignored", "指标标准或依据": "ignored", "权重": "outside", "权重(%)": "outside",
+    "分值": "outside", "指标方向": "outside", "指标方向性": "outside", "指标值内容": "outside",
+    "评(扣)分标准": "outside", "评(扣分标准)": "outside", "评分标准": "outside", "指标值类型": "outside",
     "年度总体目标完成情况": "ignored", "年度总体目标完成情况": "ignored",
     # tables that list many projects, one row per indicator, with the project's own cells merged
     # down its rows
@@ -77,7 +78,8 @@ COLUMNS: dict[str, str] = {
     "预算单位": "impl", "项目单位": "impl", "绩效目标": "goal", "年度绩效目标": "goal", "年度目标": "goal",
     "项目绩效目标": "goal", "总体目标": "goal_overall", "中期目标": "goal_overall", "项目金额": "amount",
     "预算金额": "amount", "资金总额": "amount", "年度资金总额": "amount", "项目预算": "amount",
-    "预算数": "amount", "金额": "amount",
+    "预算数": "amount", "金额": "amount", "单位代码": "code", "项目代码": "code", "单位(专项)名称": "unit_or_project",
+    "实施期绩效目标": "goal_overall", "中长期绩效目标": "goal_overall", "年度绩效目标(文字)": "goal",
 }
 
 # Level labels.  Level 1: printed (folded) spelling -> meaning; a vertical label clipped by its
@@ -109,6 +111,9 @@ FOREIGN_LEVELS: dict[str, tuple[str, str]] = {
 LABEL_PREFIX_WORDS = ["经济效益", "社会效益", "生态效益", "环境效益指标", "可持续影响指标", "服务对象满意度指标",
                       "社会公众或服务对象满意度指标", "一级指标", "二级指标", "三级指标", "绩效指标"]
 
+# Sub-headers under the value column (regular expressions on folded text).
+VALUE_SUBHEADERS = [r"(?:\d{4}年度?)?实际(?:实现|完成)?值", r"预期(?:\d{4}年度?)?(?:实现|目标)?值", r"(?:\d{4}年度?)目标值"]
+
 # The operator column (指标性质) and its words.
 OPERATOR_WORDS: dict[str, str | None] = {
     "≥": "≥", ">=": "≥", "≧": "≥", "≤": "≤", "<=": "≤", "≦": "≤", ">": ">", "<": "<", "=": "=",
@@ -122,13 +127,35 @@ QUALITATIVE_WORDS = [
     "优良", "显著", "明显", "有效", "降低", "减少", "完成", "是", "否", "长期", "持续",
 ]
 
+# Units a value may carry, and the words before a number that compare (for cutting a value out
+# of cells run together: "17元/人.每天反映…" -> "17元/人.每天").  每 before a unit is allowed.
+UNIT_WORDS = ["元", "万元", "亿元", "个", "人次", "人", "次", "天", "年", "月", "日", "周", "小时", "分钟", "家", "所", "台",
+              "套", "项", "件", "亩", "平方米", "平米", "m2", "㎡", "公里", "千米", "米", "吨", "户", "场", "期", "篇", "本",
+              "册", "份", "批", "辆", "座", "处", "间", "名", "种", "类", "条", "张", "株", "头", "只", "所", "校", "村",
+              "班", "节", "课时", "学时", "元/人", "万"]
+VALUE_PREFIXES = ["≥", "≤", ">=", "<=", ">", "<", "=", "≧", "≦", "大于等于", "小于等于", "大于", "小于", "不低于", "不少于",
+                  "不高于", "不超过", "不大于", "达到", "低于", "高于"]
+# What a row of an empty indicator slot prints in a flat export (its type column: '-定性').
+BLANK_ROW_WORDS = ["定性", "定量", "正向", "反向"]
+# Text of the columns outside the contract that a flat export prints after the value: scoring
+# rules (得10分, 扣1分), weights and types.  Accounted for by the coverage measure, never extracted.
+SCORING_MARKS = [r"得\d+(?:\.\d+)?分", r"扣\d+(?:\.\d+)?分", r"\d+(?:\.\d+)?分"]
+# Degree words that may stand before a qualitative value word (有所 + 改善).
+DEGREE_WORDS = ["有所", "明显", "显著", "进一步", "稳步", "逐步", "大幅", "持续", "有效", "不断", "全面", "基本"]
+
 # Marks of a chosen option (项目属性 持续性项目■ 新增性项目□).
 CHECKED = "■☑√✔✓"
 UNCHECKED = "□☐口"
 
 # Lines that end the table: notes and sign-off blocks.
 NOTE_STARTS = [r"注[:]", r"说明[:]", r"填报说明[:]", r"备注[:]", r"附件[:]", r"财政部门", r"财政资金管理科室",
-               r"区扶贫办审核意见", r"扫一扫"]
+               r"区扶贫办审核意见", r"扫一扫", r"其他需(?:要)?说明的(?:问题|事项)",
+               # a web page's own links under the table
+               r"[【\[]?(?:返回|打印|关闭)(?:本页|窗口|顶部)?[】\]]?$"]
+
+# Sub-headings of the form between its sections ("绩效项目指标表" above the grid): a line that is
+# only one of these holds no value and ends a run of goal texts.
+FORM_HEADINGS = ["绩效项目指标表", "绩效指标表", "项目基本信息", "项目绩效指标", "绩效指标明细"]
 
 # Words of the form itself, outside the contract: accounted for when measuring how much of a
 # table its reading understood (coverage.py), never extracted.
