@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,13 +27,15 @@ from . import __version__
 from .check import Checked, Grounding, Verification, conclude, table_ref, verify
 from .document import InputError
 from .extract import Extractor, RulesExtractor
-from .fileio import OutputNames, sha256_of, write_atomic
-from .findings import Finding, ReviewConfig
+from .fileio import OutputNames, not_regular, sha256_of, shown, write_lines_atomic
+from .findings import Finding, ReviewConfig, Source, make_finding, suggested_grade
 from .models import ExtractedTable
 from .pipeline import readings
 from .settings import ReadOptions, Settings
 
 MANIFEST = ".jixiao-run.sqlite"
+LOCK = ".jixiao.lock"
+DAMAGE_NOTE = "原件损坏："  # the note a table gets when its source is damaged (SRC-01 rests on it)
 
 
 @dataclass
@@ -44,13 +47,17 @@ class FileOutcome:
     error: str | None = None
     warning: str | None = None
     resumed: bool = False
+    warnings: list[str] = field(default_factory=list)  # further lines for the console (damage, duplicates)
 
 
 class Manifest:
-    """Which inputs of this output folder are done, under which settings."""
+    """Which inputs of this output folder are done, under which settings.
+
+    Rows are keyed by the input's resolved path: two inputs never share a row, whatever their names.
+    """
 
     def __init__(self, folder: Path):
-        self.db = sqlite3.connect(folder / MANIFEST)
+        self.db = sqlite3.connect(folder / MANIFEST, timeout=30)
         with self.db:
             self.db.execute("""CREATE TABLE IF NOT EXISTS files (
                 path TEXT PRIMARY KEY, sha256 TEXT, settings TEXT, output TEXT, tables INTEGER,
@@ -59,8 +66,13 @@ class Manifest:
     def done(self, path: Path, sha: str, settings: str) -> sqlite3.Row | None:
         row = self.db.execute("SELECT output, verification, status, error FROM files WHERE path = ? AND sha256 = ? "
                               "AND settings = ? AND status IN ('done', 'failed')",
-                              (str(path), sha, settings)).fetchone()
+                              (str(path.resolve()), sha, settings)).fetchone()
         return row
+
+    def outputs(self) -> dict[str, str]:
+        """Output stem -> the resolved input path it belongs to, for every input recorded here."""
+        rows = self.db.execute("SELECT output, path FROM files WHERE output IS NOT NULL").fetchall()
+        return {Path(output).stem: path for output, path in rows}
 
     def record(self, path: Path, sha: str, settings: str, outcome: FileOutcome) -> None:
         verification = json.dumps([{"groundings": [g.model_dump(mode="json") for g in v.groundings],
@@ -69,7 +81,7 @@ class Manifest:
         status = "failed" if outcome.error and not outcome.tables else "done"
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (str(path), sha, settings, outcome.output, len(outcome.tables), status,
+                            (str(path.resolve()), sha, settings, outcome.output, len(outcome.tables), status,
                              outcome.error, verification, time.time()))
 
     def close(self) -> None:
@@ -81,21 +93,72 @@ def read_one(path: Path, extractor: Extractor, read: ReadOptions, config: Review
     """One input read (and verified against its source when `config` is given).
 
     An input that fails gets its reason in one line; tables read before a failure in the middle of
-    a file are kept.
+    a file are kept.  Damage the reader noticed (a repaired PDF, a page whose content could not be
+    decoded) and tables whose cells are all empty are said: a note on each table concerned, an
+    SRC-01 finding when verifying, and a warning line for the file.
     """
+    from .readers import collecting_damage
+
     outcome = FileOutcome(path)
+    if (why := not_regular(path)) is not None:
+        outcome.error = why
+        return outcome
+    damage: list[tuple[int | None, str]] = []
     try:
-        for reading in readings(path, extractor, read):
-            for table in reading.tables:
-                if config is not None:
-                    ref = table_ref(table, len(outcome.tables))
-                    outcome.verifications.append(verify(table, ref, reading.chunk, config, reading.rules))
-                outcome.tables.append(table)  # the chunk is not kept
+        with collecting_damage(damage):
+            for reading in readings(path, extractor, read):
+                for table in reading.tables:
+                    if config is not None:
+                        ref = table_ref(table, len(outcome.tables))
+                        outcome.verifications.append(verify(table, ref, reading.chunk, config, reading.rules))
+                    outcome.tables.append(table)  # the chunk is not kept
     except Exception as e:  # one broken input must not stop the batch
         _failed(outcome, e, debug)
+    _mark_damage(outcome, damage, config is not None)
     if not outcome.tables and not outcome.error:
         outcome.warning = "no performance target table found"
     return outcome
+
+
+def _empty(table: ExtractedTable) -> bool:
+    """A table whose cells were all read empty: a heading with nothing under it."""
+    f = table.funds
+    return (not table.indicators and not table.overall_goals and not table.annual_goals
+            and all(getattr(f, k) is None for k in type(f).model_fields)
+            and not any((table.project_name, table.competent_department, table.implementing_unit)))
+
+
+def _mark_damage(outcome: FileOutcome, damage: list[tuple[int | None, str]], verifying: bool) -> None:
+    whole = list(dict.fromkeys(r for page, r in damage if page is None))
+    pages: dict[int, str] = {}
+    for page, r in damage:
+        if page is not None:
+            pages.setdefault(page, r)
+    marked = 0
+    for n, t in enumerate(outcome.tables):
+        reasons = whole + [f"第{p}页内容无法解码（{pages[p]}）" for p in t.provenance.pages if p in pages]
+        if _empty(t):
+            reasons.append("表格单元格全部为空")
+        if not reasons:
+            continue
+        marked += 1
+        reason = "；".join(dict.fromkeys(reasons))
+        note = DAMAGE_NOTE + reason
+        if note not in t.notes:
+            t.notes.append(note)
+        if verifying and n < len(outcome.verifications):
+            outcome.verifications[n].findings.insert(0, _damage_finding(t, table_ref(t, n), reason))
+    if whole or pages:
+        where = "; ".join(whole[:1] + [f"page {p}: {r}" for p, r in sorted(pages.items())][:3])
+        outcome.warnings.append(f"damaged PDF ({where}): {marked} of {len(outcome.tables)} table(s) read may be "
+                                "incomplete, and tables may be missing")
+    elif marked:
+        outcome.warnings.append(f"{marked} table(s) with every cell empty")
+
+
+def _damage_finding(table: ExtractedTable, ref: str, reason: str) -> Finding:
+    return make_finding("SRC-01", table.project_name, ref, None, [Source(text=reason, page=None, bbox=None, line=None)],
+                        reason=reason)
 
 
 def _failed(outcome: FileOutcome, e: Exception, debug: bool) -> None:
@@ -103,9 +166,92 @@ def _failed(outcome: FileOutcome, e: Exception, debug: bool) -> None:
         import traceback
 
         traceback.print_exc()
-    reason = str(e) if isinstance(e, InputError) else f"unexpected {type(e).__name__}: {e}"
+    reason = str(e) if isinstance(e, InputError) else readable_error(e)
     kept = f" ({len(outcome.tables)} table(s) read before it are kept)" if outcome.tables else ""
     outcome.error = reason.splitlines()[0] + kept
+
+
+_MUPDF = {"FzErrorLimit": "the file exceeds a safety limit of the PDF/image library (too large or a decompression bomb)",
+          "FzErrorFormat": "damaged file (format error)", "FzErrorSyntax": "damaged file (syntax error)",
+          "FzErrorBase": "damaged file", "FzErrorArgument": "damaged file", "FzErrorSystem": "the file cannot be read",
+          "FzErrorTrylater": "damaged file", "FzErrorAbort": "reading was aborted", "FzErrorRepaired": "damaged file"}
+
+
+def readable_error(e: BaseException) -> str:
+    """One line a person can read for an unexpected exception (MuPDF's own included)."""
+    name = type(e).__name__
+    if isinstance(e, PermissionError):
+        return "cannot read: permission denied"
+    if isinstance(e, MemoryError):
+        return "too large to read in memory"
+    if isinstance(e, RecursionError):
+        return "damaged file: its structure loops or nests too deeply (e.g. a cyclic page tree)"
+    if isinstance(e, OSError):
+        return f"cannot read: {e.strerror or e}"
+    if name in _MUPDF:
+        return _MUPDF[name]
+    text = str(e).splitlines()[0] if str(e).strip() else ""
+    if text.startswith("code=") or "FzError" in text:
+        return "damaged file: " + text.split(":", 1)[-1].strip()
+    return f"unexpected {name}: {text}"
+
+
+class OutputLock:
+    """One run at a time in an output folder: an exclusive lock (flock) on DIR/.jixiao.lock, which
+    holds the pid of its owner and is removed when it is released.  A second run says who holds it
+    and waits for it."""
+
+    def __init__(self, folder: Path, on_wait: Callable[[str], None] | None = None):
+        self.path = folder / LOCK
+        self.on_wait = on_wait
+        self.fd: int | None = None
+
+    def __enter__(self) -> OutputLock:
+        import fcntl
+
+        said = False
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not said and self.on_wait:
+                    holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+                    self.on_wait(f"{shown(self.path.parent)} is in use by another jixiao run (pid {holder}); "
+                                 "waiting for it to finish")
+                    said = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:  # the holder removes the file as it lets go: lock the file that is there now
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            self.path.unlink(missing_ok=True)
+            os.close(self.fd)  # closing releases the lock
+            self.fd = None
+
+
+def unique_inputs(files: list[Path]) -> tuple[list[Path], list[tuple[Path, Path]]]:
+    """Each input once, by resolved path; (dropped, the one kept) for every repeat."""
+    seen: dict[str, Path] = {}
+    kept, dropped = [], []
+    for p in files:
+        key = str(p.resolve())
+        if key in seen:
+            dropped.append((p, seen[key]))
+        else:
+            seen[key] = p
+            kept.append(p)
+    return kept, dropped
 
 
 def settings_key(extractor: Extractor, read: ReadOptions) -> str:
@@ -123,14 +269,17 @@ def settings_key(extractor: Extractor, read: ReadOptions) -> str:
 def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extractor | None = None, *,
               force: bool = False, on_file: Callable[[FileOutcome], None] | None = None,
               debug: bool = False) -> tuple[list[FileOutcome], list[Checked]]:
-    """`jixiao run`: every file extracted, verified and recorded; then the review rules over all tables."""
+    """`jixiao run`: every file extracted, verified and recorded; then the review rules over all tables.
+
+    The caller holds the output folder's lock (OutputLock) around this and the reports."""
     out.mkdir(parents=True, exist_ok=True)
+    files, _repeats = unique_inputs(files)
     manifest = Manifest(out)
     extractor = extractor or RulesExtractor()
     key = settings_key(extractor, settings.read)
-    names = OutputNames()
     outcomes: list[FileOutcome] = []
     try:
+        names = OutputNames(files, manifest.outputs())
         for path in files:
             outcome = _one_file(path, out, extractor, settings, manifest, key, names, force, debug)
             outcomes.append(outcome)
@@ -141,50 +290,115 @@ def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extra
     return outcomes, conclude_outcomes(outcomes, settings.review)
 
 
+def same_content(outcomes: list[FileOutcome]) -> dict[int, int]:
+    """Outcome index -> index of the earlier outcome with the same content (sha256), for every copy."""
+    first: dict[str, int] = {}
+    copies: dict[int, int] = {}
+    for i, o in enumerate(outcomes):
+        if not o.tables:
+            continue
+        sha = o.tables[0].provenance.sha256
+        if sha and sha in first:
+            copies[i] = first[sha]
+        elif sha:
+            first[sha] = i
+    return copies
+
+
 def conclude_outcomes(outcomes: list[FileOutcome], config: ReviewConfig) -> list[Checked]:
-    """The review rules (batch rules included) over every verified table of a batch."""
+    """The review rules (batch rules included) over every verified table of a batch.
+
+    A file whose content is identical to an earlier one's is one submission made twice: its tables
+    are reviewed once (no BATCH findings between a table and its own copy), and the copy gets the
+    same findings.  A table whose source is damaged (SRC-01) gets no completeness comments: what is
+    missing was lost with the source, not left out by the department."""
+    copies = same_content(outcomes)
+    for i, j in copies.items():
+        line = f"same content as {shown(outcomes[j].path)}: one submission given twice, reviewed once"
+        if line not in outcomes[i].warnings:
+            outcomes[i].warnings.append(line)
     per_source: dict[str, int] = {}  # a table's ref counts within its source file (see table_ref)
-    verified = []
-    for o in outcomes:
+    verified, refs = [], []
+    for i, o in enumerate(outcomes):
+        mine = []
         for t, v in zip(o.tables, o.verifications):
             n = per_source.get(t.provenance.source_file, 0)
             per_source[t.provenance.source_file] = n + 1
-            verified.append((table_ref(t, n), t, v))
-    return conclude(verified, config)
+            mine.append((table_ref(t, n), t, v))
+        refs.append(mine)
+        if i not in copies:
+            verified.extend(mine)
+    by_ref = {c.ref: c for c in conclude(verified, config)}
+    checked = []
+    for i, mine in enumerate(refs):
+        originals = refs[copies[i]] if i in copies else None
+        for k, (ref, t, v) in enumerate(mine):
+            if originals is None or k >= len(originals):
+                c = by_ref.get(ref) or conclude([(ref, t, v)], config)[0]
+            else:
+                o = by_ref[originals[k][0]]
+                c = Checked(ref, t, v.groundings, [f.model_copy(update={"table_ref": ref}) for f in o.findings], o.grade)
+            if any(f.rule == "SRC-01" for f in c.findings):
+                kept = [f for f in c.findings if f.dimension != "完整性"]
+                c = Checked(c.ref, c.table, c.groundings, kept, suggested_grade(kept, config))
+            checked.append(c)
+    return checked
 
 
 def _one_file(path: Path, out: Path, extractor: Extractor, settings: Settings, manifest: Manifest, key: str,
               names: OutputNames, force: bool, debug: bool) -> FileOutcome:
+    if (why := not_regular(path)) is not None:
+        return FileOutcome(path, error=why)
     try:
         sha = sha256_of(path)
     except OSError as e:
         return FileOutcome(path, error=f"cannot read: {e.strerror or e}")
-    except Exception:
-        sha = ""
     name = names(path, sha) + ".json"
     done = None if force else manifest.done(path, sha, key)
-    if done is not None and (done[2] == "failed" or (out / done[0]).is_file()):
-        return _resume(FileOutcome(path), out, done)
+    if done is not None:
+        resumed = _resume(FileOutcome(path), out, done, sha)
+        if resumed is not None:
+            return resumed
     outcome = read_one(path, extractor, settings.read, settings.review, debug)
     if outcome.tables or not outcome.error:
         outcome.output = name
-        write_atomic(out / name, json.dumps([t.model_dump(mode="json") for t in outcome.tables],
-                                            ensure_ascii=False, indent=2) + "\n")
+        write_lines_atomic(out / name, json_list(t.model_dump(mode="json") for t in outcome.tables))
     manifest.record(path, sha, key, outcome)
     return outcome
 
 
-def _resume(outcome: FileOutcome, out: Path, done) -> FileOutcome:
+def json_list(items) -> Iterator[str]:
+    """`json.dumps(list(items), ensure_ascii=False, indent=2) + "\n"`, piece by piece."""
+    first = True
+    for item in items:
+        body = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        yield ("[\n  " if first else ",\n  ") + body
+        first = False
+    yield "[]\n" if first else "\n]\n"
+
+
+def _resume(outcome: FileOutcome, out: Path, done, sha: str) -> FileOutcome | None:
+    """The outcome recorded for this very input, or None when its output is gone or is not its own."""
     output, verification, status, error = done
     outcome.resumed, outcome.error, outcome.output = True, error, output
     if status == "failed":
         return outcome
-    data = json.loads((out / output).read_text(encoding="utf-8"))
-    outcome.tables = [ExtractedTable.model_validate(t) for t in data]
+    try:
+        data = json.loads((out / output).read_text(encoding="utf-8"))
+        outcome.tables = [ExtractedTable.model_validate(t) for t in data]
+    except Exception:  # missing, cut or replaced: read the input again
+        return None
+    if any(t.provenance.sha256 != sha for t in outcome.tables):
+        return None  # the stored output holds another input's tables
     outcome.verifications = [
         Verification([Grounding.model_validate(g) for g in v["groundings"]],
                      [Finding.model_validate(f) for f in v["findings"]])
         for v in json.loads(verification)]
+    if len(outcome.verifications) != len(outcome.tables):
+        return None
+    damaged = sum(any(n.startswith(DAMAGE_NOTE) for n in t.notes) for t in outcome.tables)
+    if damaged:
+        outcome.warnings.append(f"damaged source: {damaged} of {len(outcome.tables)} table(s) may be incomplete")
     if not outcome.tables and not outcome.error:
         outcome.warning = "no performance target table found"
     return outcome
@@ -236,7 +450,10 @@ def review_results(files: list[Path], config: ReviewConfig, on_warning: Callable
             chunk, rules = (reading.chunk, reading.rules) if reading else (None, None)
             n = per_source.get(table.provenance.source_file, 0)
             per_source[table.provenance.source_file] = n + 1
-            outcome.verifications.append(verify(table, table_ref(table, n), chunk, config, rules))
+            ref = table_ref(table, n)
+            outcome.verifications.append(verify(table, ref, chunk, config, rules))
+            if damaged := [x[len(DAMAGE_NOTE):] for x in table.notes if x.startswith(DAMAGE_NOTE)]:
+                outcome.verifications[-1].findings.insert(0, _damage_finding(table, ref, "；".join(damaged)))
             outcome.tables.append(table)
         outcomes.append(outcome)
     return outcomes

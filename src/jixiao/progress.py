@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .fileio import shown
 from .findings import SEVERITY_ORDER, severity_counts
 
 
@@ -50,10 +51,12 @@ class BatchProgress:
         for c in checked:
             by_file.setdefault(c.table.provenance.source_file, []).extend(c.findings)
         table = Table(title="jixiao run", show_lines=False)
-        for col in ("file", "tables", *SEVERITY_ORDER, "note"):
+        table.add_column("file", overflow="fold")  # the path as given, whole: never cut to a shared prefix
+        for col in ("tables", *SEVERITY_ORDER):
             table.add_column(col)
+        table.add_column("note", overflow="fold")
         for o in outcomes:
             fs = by_file.get(str(o.path), [])
             note = o.error or o.warning or ("done before (resumed)" if o.resumed else "")
-            table.add_row(str(o.path), str(len(o.tables)), *map(str, severity_counts(fs).values()), note)
+            table.add_row(shown(o.path), str(len(o.tables)), *map(str, severity_counts(fs).values()), note)
         self.console.print(table)
