@@ -107,15 +107,18 @@ class OutputNames:
     recorded in `taken` keeps the name it had.
     """
 
+    RESERVED = {"findings"}  # findings.json is the run's report
+
     def __init__(self, inputs: Iterable[Path] = (), taken: dict[str, str] | None = None) -> None:
         self.taken = dict(taken or {})  # stem -> resolved path holding it
+        self.taken.update({r: "" for r in self.RESERVED})
         self.mine = {path: stem for stem, path in self.taken.items()}
         self.used: dict[str, str] = {}
 
     def __call__(self, path: Path, digest: str = "") -> str:
         resolved = str(path.resolve())
         name = self.mine.get(resolved) or path.stem
-        holder = self.taken.get(name) or self.used.get(name)
+        holder = self.taken.get(name, self.used.get(name))
         if holder is not None and holder != resolved:
             name = f"{path.stem}-{path_digest(path)}"
         self.used[name] = resolved
