@@ -148,7 +148,7 @@ def _mark_damage(outcome: FileOutcome, damage: list[tuple[int | None, str]], ver
             t.notes.append(note)
         if verifying and n < len(outcome.verifications):
             outcome.verifications[n].findings.insert(0, _damage_finding(t, table_ref(t, n), reason))
-    if whole or pages:
+    if (whole or pages) and (outcome.tables or not outcome.error):
         where = "; ".join(whole[:1] + [f"page {p}: {r}" for p, r in sorted(pages.items())][:3])
         outcome.warnings.append(f"damaged PDF ({where}): {marked} of {len(outcome.tables)} table(s) read may be "
                                 "incomplete, and tables may be missing")
