@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .check import Checked, Grounding, Verification, conclude, table_ref, verify
+from .check import Checked, Grounding, Verification, table_ref, verify
 from .document import InputError
 from .extract import Extractor, RulesExtractor
 from .fileio import OutputNames, not_regular, sha256_of, shown, write_lines_atomic
@@ -48,6 +48,8 @@ class FileOutcome:
     warning: str | None = None
     resumed: bool = False
     warnings: list[str] = field(default_factory=list)  # further lines for the console (damage, duplicates)
+    count: int = 0  # tables read (run_batch keeps no tables in memory once a file is written)
+    sha: str = ""  # the content's sha256
 
 
 class Manifest:
@@ -268,36 +270,66 @@ def settings_key(extractor: Extractor, read: ReadOptions) -> str:
 
 def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extractor | None = None, *,
               force: bool = False, on_file: Callable[[FileOutcome], None] | None = None,
-              debug: bool = False) -> tuple[list[FileOutcome], list[Checked]]:
+              debug: bool = False) -> tuple[list[FileOutcome], CheckedSpill]:
     """`jixiao run`: every file extracted, verified and recorded; then the review rules over all tables.
 
-    The caller holds the output folder's lock (OutputLock) around this and the reports."""
+    Memory does not grow with the batch: each file's tables are written out and dropped as soon as
+    it is read (only those with a model's usage keep a slim copy for the usage lines), and the
+    review reads them back file by file (see conclude_stream).  The caller holds the output
+    folder's lock (OutputLock) around this and the reports."""
     out.mkdir(parents=True, exist_ok=True)
     files, _repeats = unique_inputs(files)
     manifest = Manifest(out)
     extractor = extractor or RulesExtractor()
     key = settings_key(extractor, settings.read)
     outcomes: list[FileOutcome] = []
+    stored: dict[int, list[Verification]] = {}
     try:
         names = OutputNames(files, manifest.outputs())
         for path in files:
             outcome = _one_file(path, out, extractor, settings, manifest, key, names, force, debug)
-            outcomes.append(outcome)
+            outcome.count = len(outcome.tables)
+            if outcome.tables:
+                outcome.sha = outcome.tables[0].provenance.sha256
             if on_file:
                 on_file(outcome)
+            outcome.tables = [_slim(t) for t in outcome.tables if t.llm is not None]
+            outcome.verifications = []
+            outcomes.append(outcome)
     finally:
         manifest.close()
-    return outcomes, conclude_outcomes(outcomes, settings.review)
+
+    def load(o: FileOutcome):
+        if not o.count or o.output is None:
+            return [], []
+        tables = [ExtractedTable.model_validate(t)
+                  for t in json.loads((out / o.output).read_text(encoding="utf-8"))]
+        db = sqlite3.connect(out / MANIFEST)
+        try:
+            row = db.execute("SELECT verification FROM files WHERE path = ?", (str(o.path.resolve()),)).fetchone()
+        finally:
+            db.close()
+        return tables, _verifications(row[0])
+
+    return outcomes, conclude_stream(outcomes, load, settings.review, out)
 
 
-def same_content(outcomes: list[FileOutcome]) -> dict[int, int]:
-    """Outcome index -> index of the earlier outcome with the same content (sha256), for every copy."""
+def _slim(t: ExtractedTable) -> ExtractedTable:
+    """What the usage lines need of a table read by a model."""
+    return t.model_copy(update={"indicators": [], "evidence": {}, "overall_goals": [], "annual_goals": []})
+
+
+def _verifications(text: str) -> list[Verification]:
+    return [Verification([Grounding.model_validate(g) for g in v["groundings"]],
+                         [Finding.model_validate(f) for f in v["findings"]])
+            for v in json.loads(text)]
+
+
+def same_content(shas: list[str]) -> dict[int, int]:
+    """Index -> index of the earlier one with the same content (sha256), for every copy."""
     first: dict[str, int] = {}
     copies: dict[int, int] = {}
-    for i, o in enumerate(outcomes):
-        if not o.tables:
-            continue
-        sha = o.tables[0].provenance.sha256
+    for i, sha in enumerate(shas):
         if sha and sha in first:
             copies[i] = first[sha]
         elif sha:
@@ -306,43 +338,154 @@ def same_content(outcomes: list[FileOutcome]) -> dict[int, int]:
 
 
 def conclude_outcomes(outcomes: list[FileOutcome], config: ReviewConfig) -> list[Checked]:
-    """The review rules (batch rules included) over every verified table of a batch.
+    """The review rules (batch rules included) over every verified table of a batch held in memory
+    (`jixiao review`): the same conclusion as a run's, as a list."""
+    return list(conclude_stream(outcomes, lambda o: (o.tables, o.verifications), config, None))
+
+
+class _Slim:
+    """A table as the batch rules see it (its project and indicator names), standing in for the
+    review's context of a table so that the batch rules run over every table of a run without
+    holding the tables: what they emit is recorded and made into findings table by table later."""
+
+    def __init__(self, table: ExtractedTable):
+        from types import SimpleNamespace
+
+        self.t = SimpleNamespace(project_name=table.project_name,
+                                 indicators=[SimpleNamespace(name=i.name) for i in table.indicators])
+        self.emitted: list[tuple] = []
+
+    def ind_sources(self, n: int) -> int:
+        return n  # the sources are taken from the whole table when the finding is made
+
+    def emit(self, rule: str, indicator: str | None = None, sources=None, severity=None, **context) -> None:
+        self.emitted.append((rule, indicator, sources, severity, context))
+
+
+def conclude_stream(outcomes: list[FileOutcome], load: Callable, config: ReviewConfig,
+                    folder: Path | None) -> CheckedSpill:
+    """The review rules (batch rules included) over every verified table of a batch, streamed.
+
+    `load(outcome)` gives a file's tables and verifications; it is called twice per file: once
+    to run the batch rules over the names of all tables, once to make each table's findings,
+    which are written to a spill file that the reports read back (so memory holds one file's
+    tables at a time, whatever the size of the run).
 
     A file whose content is identical to an earlier one's is one submission made twice: its tables
     are reviewed once (no BATCH findings between a table and its own copy), and the copy gets the
     same findings.  A table whose source is damaged (SRC-01) gets no completeness comments: what is
     missing was lost with the source, not left out by the department."""
-    copies = same_content(outcomes)
+    from . import review_rules as rr
+
+    def verified():
+        per_source: dict[str, int] = {}  # a table's ref counts within its source file (see table_ref)
+        for i, o in enumerate(outcomes):
+            tables, verifications = load(o)
+            mine = []
+            for t, v in zip(tables, verifications):
+                n = per_source.get(t.provenance.source_file, 0)
+                per_source[t.provenance.source_file] = n + 1
+                mine.append((table_ref(t, n), t, v))
+            yield i, o, mine
+
+    # pass 1: the names of every table, for the batch rules; which files are copies of others
+    slims: dict[int, list[_Slim]] = {}
+    shas: list[str] = []
+    for i, o, mine in verified():
+        shas.append(o.sha or (mine[0][1].provenance.sha256 if mine else ""))
+        slims[i] = [_Slim(t) for _ref, t, _v in mine]
+    copies = same_content(shas)
     for i, j in copies.items():
         line = f"same content as {shown(outcomes[j].path)}: one submission given twice, reviewed once"
         if line not in outcomes[i].warnings:
             outcomes[i].warnings.append(line)
-    per_source: dict[str, int] = {}  # a table's ref counts within its source file (see table_ref)
-    verified, refs = [], []
-    for i, o in enumerate(outcomes):
-        mine = []
-        for t, v in zip(o.tables, o.verifications):
-            n = per_source.get(t.provenance.source_file, 0)
-            per_source[t.provenance.source_file] = n + 1
-            mine.append((table_ref(t, n), t, v))
-        refs.append(mine)
-        if i not in copies:
-            verified.extend(mine)
-    by_ref = {c.ref: c for c in conclude(verified, config)}
-    checked = []
-    for i, mine in enumerate(refs):
-        originals = refs[copies[i]] if i in copies else None
-        for k, (ref, t, v) in enumerate(mine):
-            if originals is None or k >= len(originals):
-                c = by_ref.get(ref) or conclude([(ref, t, v)], config)[0]
-            else:
-                o = by_ref[originals[k][0]]
-                c = Checked(ref, t, v.groundings, [f.model_copy(update={"table_ref": ref}) for f in o.findings], o.grade)
-            if any(f.rule == "SRC-01" for f in c.findings):
-                kept = [f for f in c.findings if f.dimension != "完整性"]
-                c = Checked(c.ref, c.table, c.groundings, kept, suggested_grade(kept, config))
-            checked.append(c)
-    return checked
+    reviewed = [s for i in sorted(slims) if i not in copies for s in slims[i]]
+    frequent = rr._batch_frequent([s.t for s in reviewed], config)
+    rr.batch(reviewed)
+    # pass 2: each table's findings, written to the spill as they are made
+    originals = set(copies.values())
+    spill = CheckedSpill(folder)
+    try:
+        for i, o, mine in verified():
+            own = slims[copies.get(i, i)]
+            for k, (ref, t, v) in enumerate(mine):
+                ctx = rr._Ctx(t, ref, config, frequent)
+                for rule in rr.TABLE_RULES:
+                    rule(ctx)
+                if k < len(own):
+                    for rule, indicator, n, severity, context in own[k].emitted:
+                        ctx.emit(rule, indicator, ctx.ind_sources(n), severity, **context)
+                findings = list(v.findings) + rr._apply_precedence(ctx.out)
+                if any(f.rule == "SRC-01" for f in findings):
+                    findings = [f for f in findings if f.dimension != "完整性"]
+                spill.add(Checked(ref, t, v.groundings, findings, suggested_grade(findings, config)), o.path)
+            if i not in originals:
+                slims[i] = []  # done with: its names are no longer needed
+    except BaseException:
+        spill.close()
+        raise
+    return spill
+
+
+class CheckedSpill:
+    """The checked tables of a run, kept in an anonymous temporary file (gone with the process,
+    even a killed one) and read back one by one each time they are iterated: the reports make a
+    few passes over them without holding the run in memory.  len(), totals and per-file counts
+    are kept as they are added."""
+
+    def __init__(self, folder: Path | None = None):
+        import tempfile
+
+        self.file = tempfile.TemporaryFile("w+b", dir=folder)
+        self.n = 0
+        self.indicators = 0
+        self.findings = 0
+        self.totals = {"错误": 0, "警告": 0, "建议": 0}
+        self.by_file: dict[str, dict[str, int]] = {}
+
+    def add(self, c: Checked, path: Path | None = None) -> None:
+        record = {"ref": c.ref, "table": c.table.model_dump(mode="json"),
+                  "groundings": [g.model_dump(mode="json") for g in c.groundings],
+                  "findings": [f.model_dump(mode="json") for f in c.findings], "grade": c.grade}
+        self.file.seek(0, 2)
+        self.file.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+        self.n += 1
+        self.indicators += len(c.table.indicators)
+        self.findings += len(c.findings)
+        counts = self.by_file.setdefault(str(path if path is not None else c.table.provenance.source_file),
+                                         {"错误": 0, "警告": 0, "建议": 0})
+        for f in c.findings:
+            self.totals[f.severity] += 1
+            counts[f.severity] += 1
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[Checked]:
+        self.file.flush()
+        self.file.seek(0)
+        at = 0
+        while True:
+            self.file.seek(at)
+            line = self.file.readline()
+            if not line:
+                return
+            at = self.file.tell()
+            r = json.loads(line)
+            yield Checked(r["ref"], ExtractedTable.model_validate(r["table"]),
+                          [Grounding.model_validate(g) for g in r["groundings"]],
+                          [Finding.model_validate(f) for f in r["findings"]], r["grade"])
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(self)[index]
+        for n, c in enumerate(self):
+            if n == index:
+                return c
+        raise IndexError(index)
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def _one_file(path: Path, out: Path, extractor: Extractor, settings: Settings, manifest: Manifest, key: str,
@@ -390,10 +533,7 @@ def _resume(outcome: FileOutcome, out: Path, done, sha: str) -> FileOutcome | No
         return None
     if any(t.provenance.sha256 != sha for t in outcome.tables):
         return None  # the stored output holds another input's tables
-    outcome.verifications = [
-        Verification([Grounding.model_validate(g) for g in v["groundings"]],
-                     [Finding.model_validate(f) for f in v["findings"]])
-        for v in json.loads(verification)]
+    outcome.verifications = _verifications(verification)
     if len(outcome.verifications) != len(outcome.tables):
         return None
     damaged = sum(any(n.startswith(DAMAGE_NOTE) for n in t.notes) for t in outcome.tables)

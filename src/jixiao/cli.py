@@ -253,6 +253,14 @@ def _said(outcome) -> None:
         _warning(outcome.path, line)
 
 
+def _totals(checked) -> dict[str, int]:
+    """Findings by severity over a run (kept by a run's spill as it was made, else counted)."""
+    from .findings import severity_counts
+
+    totals = getattr(checked, "totals", None)
+    return dict(totals) if totals is not None else severity_counts(f for c in checked for f in c.findings)
+
+
 def _exit(outcomes, checked=None, fail_on: Enum = FailOn.never) -> None:
     """The exit-code policy of every command: 1 when an input failed or findings reach --fail-on."""
     from .findings import severity_counts
@@ -268,7 +276,7 @@ def _exit(outcomes, checked=None, fail_on: Enum = FailOn.never) -> None:
         typer.echo(f"jixiao: error: every model call failed ({len(runs)} table(s)): {_one_line(reason)[:300]}", err=True)
         code = 1
     if checked is not None:
-        counts = severity_counts(f for c in checked for f in c.findings)
+        counts = _totals(checked)
         if (fail_on.value == "error" and counts["错误"]) or (fail_on.value == "warning" and (counts["错误"] or counts["警告"])):
             typer.echo(f"jixiao: findings at or above --fail-on {fail_on.value}", err=True)
             code = 1
@@ -282,13 +290,13 @@ def _reports(checked, outcomes, output: Path, images: bool, max_crops: int) -> N
 
     from .workbench.store import run_note  # what became of the reviewer's decisions in this folder
 
-    if not any(o.tables for o in outcomes):
+    if not any(o.tables or o.count for o in outcomes):
         typer.echo("jixiao: error: nothing was read: no table in any input; no reports written", err=True)
         raise typer.Exit(1)
     paths = write_reports(checked, output, images=images, max_crops=max_crops)
     if note := run_note(output):
         typer.echo(note, err=True)
-    counts = severity_counts(f for c in checked for f in c.findings)
+    counts = _totals(checked)
     typer.echo(f"{len(checked)} table(s) checked: " + ", ".join(f"{s} {n}" for s, n in counts.items())
                + f" -> {', '.join(str(p) for p in paths)}", err=True)
 

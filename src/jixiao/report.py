@@ -6,7 +6,7 @@ import base64
 from copy import copy
 import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import os
@@ -141,31 +141,47 @@ class ReportSet:
 _PART = re.compile(r"^review-p\d{3,}\.(html|md)$")
 
 
-def write_reports(checked: list[Checked], out: Path, images: bool = True, max_crops: int = 400) -> list[Path]:
+def _chunks(checked: Iterable[Checked], size: int) -> Iterator[list[Checked]]:
+    part: list[Checked] = []
+    for c in checked:
+        part.append(c)
+        if len(part) == size:
+            yield part
+            part = []
+    if part:
+        yield part
+
+
+def write_reports(checked: Iterable[Checked], out: Path, images: bool = True, max_crops: int = 400) -> list[Path]:
     """findings.json, review.md, review.xlsx and review.html, as one set (see ReportSet).
 
-    A run of more than PART_SIZE projects gets review.html and review.md as an index with one
-    page per PART_SIZE projects beside them; every report is written piece by piece."""
+    `checked` is a list, or anything with a length that can be iterated again and again (a run's
+    spill of checked tables): every report is written piece by piece, one part at a time.  A run
+    of more than PART_SIZE projects gets review.html and review.md as an index with one page per
+    PART_SIZE projects beside them."""
     out.mkdir(parents=True, exist_ok=True)
+    split = len(checked) > PART_SIZE
     with ReportSet(out) as reports:
         reports.write("findings.json", _json_list(_capped(f.model_dump(mode="json")) for c in checked for f in c.findings))
-        parts = [checked[i:i + PART_SIZE] for i in range(0, len(checked), PART_SIZE)] if len(checked) > PART_SIZE else []
-        if not parts:
-            reports.write("review.md", render_markdown_parts(checked))
+        if not split:
+            small = list(checked)
+            reports.write("review.md", render_markdown_parts(small))
         else:
-            reports.write("review.md", _md_env.get_template("review_index.md.j2").generate(**_index(checked, parts, "md")))
-            for k, part in enumerate(parts, 1):
+            index = _index(checked, "md")
+            reports.write("review.md", _md_env.get_template("review_index.md.j2").generate(**index))
+            for k, part in enumerate(_chunks(checked, PART_SIZE), 1):
                 reports.write(f"review-p{k:03d}.md", render_markdown_parts(part, first=(k - 1) * PART_SIZE + 1))
         _save_xlsx(checked, reports.target("review.xlsx"))
-        if not parts:
-            reports.write("review.html", render_html_parts(checked, images, max_crops))
+        if not split:
+            reports.write("review.html", render_html_parts(small, images, max_crops))
         else:
-            reports.write("review.html", _env.get_template("review_index.html.j2").generate(**_index(checked, parts, "html")))
+            index = _index(checked, "html")
+            reports.write("review.html", _env.get_template("review_index.html.j2").generate(**index))
             budget = max_crops
-            for k, part in enumerate(parts, 1):
+            for k, part in enumerate(_chunks(checked, PART_SIZE), 1):
                 reports.write(f"review-p{k:03d}.html", render_html_parts(part, images, budget, first=(k - 1) * PART_SIZE + 1))
                 budget = max(0, budget - PART_SIZE)
-        written = [p for p in reports.paths]
+        written = list(reports.paths)
     keep = {p.name for p in written}
     for stale in out.iterdir():  # pages of an earlier, larger run
         if _PART.match(stale.name) and stale.name not in keep:
@@ -173,20 +189,25 @@ def write_reports(checked: list[Checked], out: Path, images: bool = True, max_cr
     return [p for p in written if not _PART.match(p.name)]
 
 
-def _index(checked: list[Checked], parts: list[list[Checked]], ext: str) -> dict:
-    rows = []
-    n = 0
-    for k, part in enumerate(parts, 1):
-        for c in part:
-            n += 1
-            counts = severity_counts(c.findings)
-            rows.append({"n": n, "page": f"review-p{k:03d}.{ext}", "name": c.table.project_name or "（未识别项目名称）",
-                         "department": c.table.competent_department or "—",
-                         "total": c.table.funds.total_all_levels, "counts": counts, "grade": c.grade})
-    pages = [{"page": f"review-p{k:03d}.{ext}", "first": (k - 1) * PART_SIZE + 1, "last": (k - 1) * PART_SIZE + len(p)}
-             for k, p in enumerate(parts, 1)]
-    return {"rows": rows, "pages": pages, "totals": severity_counts(f for c in checked for f in c.findings),
-            "header": report_header(checked), "count": len(checked)}
+def _index(checked: Iterable[Checked], ext: str) -> dict:
+    """The index page of a split report: one small row per project, linking to its page."""
+    rows, totals = [], severity_counts([])
+    departments, years = set(), set()
+    for n, c in enumerate(checked, 1):
+        counts = severity_counts(c.findings)
+        for k, v in counts.items():
+            totals[k] += v
+        t = c.table
+        if t.competent_department:
+            departments.add(t.competent_department)
+        if t.year:
+            years.add(str(t.year))
+        rows.append({"n": n, "page": f"review-p{(n - 1) // PART_SIZE + 1:03d}.{ext}",
+                     "name": t.project_name or "（未识别项目名称）", "department": t.competent_department or "—",
+                     "total": t.funds.total_all_levels, "counts": counts, "grade": c.grade})
+    pages = [{"page": f"review-p{k + 1:03d}.{ext}", "first": k * PART_SIZE + 1, "last": min(len(rows), (k + 1) * PART_SIZE)}
+             for k in range(-(-len(rows) // PART_SIZE))]
+    return {"rows": rows, "pages": pages, "totals": totals, "header": _header(departments, years), "count": len(rows)}
 
 
 def _context(checked: list[Checked], first: int = 1) -> dict:
@@ -213,8 +234,17 @@ def report_header(checked: list[Checked]) -> dict[str, str]:
 
     from .workbench.store import default_reviewer
 
-    depts = sorted({c.table.competent_department for c in checked if c.table.competent_department})
-    years = sorted({str(c.table.year) for c in checked if c.table.year})
+    return _header({c.table.competent_department for c in checked if c.table.competent_department},
+                   {str(c.table.year) for c in checked if c.table.year})
+
+
+def _header(departments: set[str], years: set[str]) -> dict[str, str]:
+    import datetime as dt
+    import os
+
+    from .workbench.store import default_reviewer
+
+    depts, years = sorted(departments), sorted(years)
     today = dt.date.today()
     return {"部门": "、".join(depts[:5]) + (f"等{len(depts)}个部门" if len(depts) > 5 else "") or "—",
             "年度": "、".join(years) or "—", "审核日期": f"{today.year}年{today.month}月{today.day}日",
@@ -326,8 +356,9 @@ def _save_xlsx(checked: list[Checked], path: Path) -> None:
                     [6, 24, 10, 8, 10, 26, 80, 40, 8]),
     }
     # rows are made sheet by sheet as they are written: nothing of the whole run is held twice
-    count = {"项目": len(checked), "指标": sum(len(c.table.indicators) for c in checked),
-             "审核意见": sum(len(c.findings) for c in checked)}
+    count = {"项目": len(checked), "指标": getattr(checked, "indicators", None), "审核意见": getattr(checked, "findings", None)}
+    if count["指标"] is None or count["审核意见"] is None:
+        count.update({"指标": sum(len(c.table.indicators) for c in checked), "审核意见": sum(len(c.findings) for c in checked)})
     rows = {title: _xlsx_rows(checked, title) for title in sheets}
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     fills = {s: PatternFill("solid", fgColor=colour) for s, colour in SEVERITY_COLOURS.items()}

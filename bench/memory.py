@@ -1,0 +1,81 @@
+"""Memory benchmark: peak RSS of `jixiao run` (extraction, checker and every report) against the
+number of tables, to show it stays flat.  Inputs replicate tests/data/seed-tables.txt (7 tables)
+into text exports of --per-file tables each, in one folder.
+
+Prints, for each size, tables, files, wall time, peak RSS and the growth over the smallest size
+(goal: flat within 20 % from 1k to 30k tables).
+
+usage: python bench/memory.py [--sizes 1000,10000,30000] [--per-file 700] [--command run|extract]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "tests" / "data" / "seed-tables.txt"
+
+
+def make_inputs(folder: Path, tables: int, per_file: int) -> int:
+    """Text exports holding `tables` tables in all (each the seed, 7 tables, repeated)."""
+    seed = SEED.read_text(encoding="utf-8").rstrip("\n") + "\n\f\n"  # a form feed between copies
+    copies, files = -(-tables // 7), 0
+    per = max(1, per_file // 7)
+    folder.mkdir(parents=True, exist_ok=True)
+    while copies > 0:
+        n = min(per, copies)
+        (folder / f"export{files:05d}.txt").write_text(seed * n, encoding="utf-8")
+        copies -= n
+        files += 1
+    return files
+
+
+def measure(command: str, tables: int, per_file: int, tmp: Path) -> tuple[int, float, float]:
+    inp, out = tmp / f"in{tables}", tmp / f"out{tables}"
+    files = make_inputs(inp, tables, per_file)
+    args = [str(inp), "-o", str(out)] + (["--no-images"] if command == "run" else [])
+    # a child of its own, so that its peak RSS (ru_maxrss of the waited-for child) is its alone
+    probe = ("import resource, subprocess, sys; "
+             "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL); "
+             "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", probe, sys.executable, "-m", "jixiao.cli", command, *args],
+                          capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - start
+    rc, kb = map(int, done.stdout.split())
+    if rc not in (0, 1):
+        raise SystemExit(f"jixiao {command} failed with {rc}")
+    return files, wall, kb / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000,10000,30000")
+    ap.add_argument("--per-file", type=int, default=700, help="tables per text export")
+    ap.add_argument("--command", default="run", choices=("run", "extract"))
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = []
+    with tempfile.TemporaryDirectory() as t:
+        for n in sizes:
+            files, wall, mb = measure(args.command, n, args.per_file, Path(t))
+            rows.append((n, files, wall, mb))
+            growth = mb / rows[0][3] - 1
+            print(f"{n:>7} tables  {files:>4} files  {wall:8.1f} s  peak RSS {mb:8.1f} MB  "
+                  f"({growth:+.0%} over {rows[0][0]})", flush=True)
+    if len(rows) > 1:
+        (n0, _f0, _w0, m0), (n1, _f1, _w1, m1) = rows[0], rows[-1]
+        slope = (m1 - m0) / (n1 - n0) * 1000
+        print(f"slope: {slope:.2f} MB per 1,000 tables; {m1 / m0 - 1:+.0%} from {n0} to {n1} tables "
+              f"({'flat within 20 %' if m1 <= 1.2 * m0 else 'NOT flat'})")
+
+
+if __name__ == "__main__":
+    main()
