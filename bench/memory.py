@@ -2,6 +2,11 @@
 number of tables, to show it stays flat.  Inputs replicate tests/data/seed-tables.txt (7 tables)
 into text exports of --per-file tables each, in one folder.
 
+By default each copy of the seed gets its own project and indicator names (a 4-character code
+appended), as a real batch of distinct projects has; `--identical` keeps the copies identical,
+the worst case for the batch rules (BATCH-01/02 compare every table with every other one holding
+the same indicator name, and each of the seven seed projects is then held by tables/7 tables).
+
 Prints, for each size, tables, files, wall time, peak RSS and the growth over the smallest size
 (goal: flat within 20 % from 1k to 30k tables).
 
@@ -11,8 +16,7 @@ usage: python bench/memory.py [--sizes 1000,10000,30000] [--per-file 700] [--com
 from __future__ import annotations
 
 import argparse
-import os
-import resource
+import re
 import subprocess
 import sys
 import tempfile
@@ -23,23 +27,37 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "tests" / "data" / "seed-tables.txt"
 
 
-def make_inputs(folder: Path, tables: int, per_file: int) -> int:
+_CODE = "甲乙丙丁戊己庚辛壬癸"
+_NAMES = re.compile(r"^(\s*指标\d+：|项目名称 )(\S+)", re.M)
+
+
+def _copy(seed: str, number: int, identical: bool) -> str:
+    if identical:
+        return seed
+    # a fixed-width code, so that no copy's name is part of another copy's name
+    code = "".join(_CODE[int(d)] for d in f"{number:05d}")
+    return _NAMES.sub(lambda m: m.group(1) + m.group(2) + code, seed)
+
+
+def make_inputs(folder: Path, tables: int, per_file: int, identical: bool = False) -> int:
     """Text exports holding `tables` tables in all (each the seed, 7 tables, repeated)."""
     seed = SEED.read_text(encoding="utf-8").rstrip("\n") + "\n\f\n"  # a form feed between copies
-    copies, files = -(-tables // 7), 0
+    copies, files, number = -(-tables // 7), 0, 0
     per = max(1, per_file // 7)
     folder.mkdir(parents=True, exist_ok=True)
     while copies > 0:
         n = min(per, copies)
-        (folder / f"export{files:05d}.txt").write_text(seed * n, encoding="utf-8")
+        text = "".join(_copy(seed, number + k, identical) for k in range(n))
+        (folder / f"export{files:05d}.txt").write_text(text, encoding="utf-8")
+        number += n
         copies -= n
         files += 1
     return files
 
 
-def measure(command: str, tables: int, per_file: int, tmp: Path) -> tuple[int, float, float]:
+def measure(command: str, tables: int, per_file: int, tmp: Path, identical: bool) -> tuple[int, float, float]:
     inp, out = tmp / f"in{tables}", tmp / f"out{tables}"
-    files = make_inputs(inp, tables, per_file)
+    files = make_inputs(inp, tables, per_file, identical)
     args = [str(inp), "-o", str(out)] + (["--no-images"] if command == "run" else [])
     # a child of its own, so that its peak RSS (ru_maxrss of the waited-for child) is its alone
     probe = ("import resource, subprocess, sys; "
@@ -60,12 +78,13 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000,30000")
     ap.add_argument("--per-file", type=int, default=700, help="tables per text export")
     ap.add_argument("--command", default="run", choices=("run", "extract"))
+    ap.add_argument("--identical", action="store_true", help="identical copies (the batch rules' worst case)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     rows = []
     with tempfile.TemporaryDirectory() as t:
         for n in sizes:
-            files, wall, mb = measure(args.command, n, args.per_file, Path(t))
+            files, wall, mb = measure(args.command, n, args.per_file, Path(t), args.identical)
             rows.append((n, files, wall, mb))
             growth = mb / rows[0][3] - 1
             print(f"{n:>7} tables  {files:>4} files  {wall:8.1f} s  peak RSS {mb:8.1f} MB  "

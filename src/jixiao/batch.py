@@ -242,6 +242,14 @@ class OutputLock:
             self.fd = None
 
 
+def clean_temporaries(out: Path) -> None:
+    """Temporary files a killed run left in the output folder (`.<name>.<random>.tmp`): removed
+    by the next run, which holds the folder's lock, so they are no other run's."""
+    for p in out.glob(".*.tmp"):
+        if p.is_file() and not p.is_symlink():
+            p.unlink(missing_ok=True)
+
+
 def unique_inputs(files: list[Path]) -> tuple[list[Path], list[tuple[Path, Path]]]:
     """Each input once, by resolved path; (dropped, the one kept) for every repeat."""
     seen: dict[str, Path] = {}
@@ -278,6 +286,7 @@ def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extra
     review reads them back file by file (see conclude_stream).  The caller holds the output
     folder's lock (OutputLock) around this and the reports."""
     out.mkdir(parents=True, exist_ok=True)
+    clean_temporaries(out)
     files, _repeats = unique_inputs(files)
     manifest = Manifest(out)
     extractor = extractor or RulesExtractor()
