@@ -65,6 +65,8 @@ def test_explicit_inputs_with_one_name(tmp_path):
         (tmp_path / d).mkdir()
         (tmp_path / d / "x.pdf").write_bytes(PDF.read_bytes() if d == "a" else _cut(0.75))
     out = tmp_path / "out"
+    # b first on its own, then both: a must not take b's output, nor b resume from a's tables
+    assert jixiao("run", tmp_path / "b" / "x.pdf", "-o", out, "--no-images").returncode == 0
     r = jixiao("run", tmp_path / "a" / "x.pdf", tmp_path / "b" / "x.pdf", "-o", out, "--no-images")
     assert r.returncode == 0, r.stderr
     sources = _sources(out)

@@ -411,6 +411,8 @@ def conclude_stream(outcomes: list[FileOutcome], load: Callable, config: ReviewC
     reviewed = [s for i in sorted(slims) if i not in copies for s in slims[i]]
     frequent = rr._batch_frequent([s.t for s in reviewed], config)
     rr.batch(reviewed)
+    for slim in reviewed:
+        slim.t = None  # the names are done with: only what the batch rules emitted is kept
     # pass 2: each table's findings, written to the spill as they are made
     originals = set(copies.values())
     spill = CheckedSpill(folder)

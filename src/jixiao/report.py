@@ -190,24 +190,31 @@ def write_reports(checked: Iterable[Checked], out: Path, images: bool = True, ma
 
 
 def _index(checked: Iterable[Checked], ext: str) -> dict:
-    """The index page of a split report: one small row per project, linking to its page."""
-    rows, totals = [], severity_counts([])
+    """The index page of a split report: one row per project, linking to its page; the rows are
+    made as the page is written (one pass over the run for the header and totals first)."""
+    totals = getattr(checked, "totals", None)
     departments, years = set(), set()
-    for n, c in enumerate(checked, 1):
-        counts = severity_counts(c.findings)
-        for k, v in counts.items():
-            totals[k] += v
+    count = 0
+    for c in checked:
+        count += 1
         t = c.table
         if t.competent_department:
             departments.add(t.competent_department)
         if t.year:
             years.add(str(t.year))
-        rows.append({"n": n, "page": f"review-p{(n - 1) // PART_SIZE + 1:03d}.{ext}",
-                     "name": t.project_name or "（未识别项目名称）", "department": t.competent_department or "—",
-                     "total": t.funds.total_all_levels, "counts": counts, "grade": c.grade})
-    pages = [{"page": f"review-p{k + 1:03d}.{ext}", "first": k * PART_SIZE + 1, "last": min(len(rows), (k + 1) * PART_SIZE)}
-             for k in range(-(-len(rows) // PART_SIZE))]
-    return {"rows": rows, "pages": pages, "totals": totals, "header": _header(departments, years), "count": len(rows)}
+    if totals is None:
+        totals = severity_counts(f for c in checked for f in c.findings)
+
+    def rows():
+        for n, c in enumerate(checked, 1):
+            t = c.table
+            yield {"n": n, "page": f"review-p{(n - 1) // PART_SIZE + 1:03d}.{ext}",
+                   "name": t.project_name or "（未识别项目名称）", "department": t.competent_department or "—",
+                   "total": t.funds.total_all_levels, "counts": severity_counts(c.findings), "grade": c.grade}
+
+    pages = [{"page": f"review-p{k + 1:03d}.{ext}", "first": k * PART_SIZE + 1, "last": min(count, (k + 1) * PART_SIZE)}
+             for k in range(-(-count // PART_SIZE))]
+    return {"rows": rows(), "pages": pages, "totals": dict(totals), "header": _header(departments, years), "count": count}
 
 
 def _context(checked: list[Checked], first: int = 1) -> dict:
