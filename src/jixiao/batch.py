@@ -27,7 +27,7 @@ from . import __version__
 from .check import Checked, Grounding, Verification, table_ref, verify
 from .document import InputError
 from .extract import Extractor, RulesExtractor
-from .fileio import OutputNames, not_regular, sha256_of, shown, write_lines_atomic
+from .fileio import OutputNames, atomic_file, not_regular, sha256_of, shown
 from .findings import Finding, ReviewConfig, Source, make_finding, suggested_grade
 from .models import ExtractedTable
 from .pipeline import readings
@@ -80,10 +80,10 @@ class Manifest:
         verification = json.dumps([{"groundings": [g.model_dump(mode="json") for g in v.groundings],
                                     "findings": [f.model_dump(mode="json") for f in v.findings]}
                                    for v in outcome.verifications], ensure_ascii=False)
-        status = "failed" if outcome.error and not outcome.tables else "done"
+        status = "failed" if outcome.error and not outcome.count else "done"
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (str(path.resolve()), sha, settings, outcome.output, len(outcome.tables), status,
+                            (str(path.resolve()), sha, settings, outcome.output, outcome.count, status,
                              outcome.error, verification, time.time()))
 
     def close(self) -> None:
@@ -91,13 +91,18 @@ class Manifest:
 
 
 def read_one(path: Path, extractor: Extractor, read: ReadOptions, config: ReviewConfig | None = None,
-             debug: bool = False) -> FileOutcome:
+             debug: bool = False, on_table: Callable[[ExtractedTable, Verification | None], None] | None = None
+             ) -> FileOutcome:
     """One input read (and verified against its source when `config` is given).
 
     An input that fails gets its reason in one line; tables read before a failure in the middle of
     a file are kept.  Damage the reader noticed (a repaired PDF, a page whose content could not be
     decoded) and tables whose cells are all empty are said: a note on each table concerned, an
     SRC-01 finding when verifying, and a warning line for the file.
+
+    With `on_table`, each table (and its verification) is handed over as soon as it is read and not
+    kept (memory stays flat over a file of any number of tables): `outcome.count` counts them,
+    `outcome.tables` keeps a slim copy of those a model read (for the usage lines).
     """
     from .readers import collecting_damage
 
@@ -106,18 +111,31 @@ def read_one(path: Path, extractor: Extractor, read: ReadOptions, config: Review
         outcome.error = why
         return outcome
     damage: list[tuple[int | None, str]] = []
+    marked = 0
     try:
         with collecting_damage(damage):
             for reading in readings(path, extractor, read):
                 for table in reading.tables:
-                    if config is not None:
-                        ref = table_ref(table, len(outcome.tables))
-                        outcome.verifications.append(verify(table, ref, reading.chunk, config, reading.rules))
-                    outcome.tables.append(table)  # the chunk is not kept
+                    ref = table_ref(table, outcome.count)
+                    v = verify(table, ref, reading.chunk, config, reading.rules) if config is not None else None
+                    marked += _mark_table(table, v, ref, damage)
+                    outcome.count += 1
+                    if on_table is not None:
+                        on_table(table, v)
+                        if table.llm is not None:
+                            outcome.tables.append(_slim(table))
+                    else:
+                        outcome.tables.append(table)  # the chunk is not kept
+                    if v is not None:
+                        outcome.verifications.append(v)
     except Exception as e:  # one broken input must not stop the batch
         _failed(outcome, e, debug)
-    _mark_damage(outcome, damage, config is not None)
-    if not outcome.tables and not outcome.error:
+    if on_table is None:  # damage noticed only after a table was read (a repair at the end) is added to it
+        for n, t in enumerate(outcome.tables):
+            v = outcome.verifications[n] if n < len(outcome.verifications) else None
+            marked += _mark_table(t, v, table_ref(t, n), damage)
+    _say_damage(outcome, damage, marked)
+    if not outcome.count and not outcome.error:
         outcome.warning = "no performance target table found"
     return outcome
 
@@ -130,32 +148,47 @@ def _empty(table: ExtractedTable) -> bool:
             and not any((table.project_name, table.competent_department, table.implementing_unit)))
 
 
-def _mark_damage(outcome: FileOutcome, damage: list[tuple[int | None, str]], verifying: bool) -> None:
+def _mark_table(t: ExtractedTable, v: Verification | None, ref: str, damage: list[tuple[int | None, str]]) -> int:
+    """Note on the table, and SRC-01 in its verification, when its source is damaged: 1 if newly marked."""
+    if any(n.startswith(DAMAGE_NOTE) for n in t.notes):
+        return 0
+    reasons = [r for page, r in damage if page is None]
+    reasons += [f"第{p}页内容无法解码（{r}）" for page, r in damage if page is not None for p in [page]
+                if p in t.provenance.pages]
+    if _empty(t):
+        reasons.append("表格单元格全部为空")
+    if not reasons:
+        return 0
+    reason = "；".join(dict.fromkeys(reasons))
+    t.notes.append(DAMAGE_NOTE + reason)
+    if v is not None:
+        v.findings.insert(0, _damage_finding(t, ref, reason))
+    return 1
+
+
+def _say_damage(outcome: FileOutcome, damage: list[tuple[int | None, str]], marked: int) -> None:
+    """The file's one warning line about damage."""
     whole = list(dict.fromkeys(r for page, r in damage if page is None))
     pages: dict[int, str] = {}
     for page, r in damage:
         if page is not None:
             pages.setdefault(page, r)
-    marked = 0
-    for n, t in enumerate(outcome.tables):
-        reasons = whole + [f"第{p}页内容无法解码（{pages[p]}）" for p in t.provenance.pages if p in pages]
-        if _empty(t):
-            reasons.append("表格单元格全部为空")
-        if not reasons:
-            continue
-        marked += 1
-        reason = "；".join(dict.fromkeys(reasons))
-        note = DAMAGE_NOTE + reason
-        if note not in t.notes:
-            t.notes.append(note)
-        if verifying and n < len(outcome.verifications):
-            outcome.verifications[n].findings.insert(0, _damage_finding(t, table_ref(t, n), reason))
-    if (whole or pages) and (outcome.tables or not outcome.error):
+    if (whole or pages) and (outcome.count or not outcome.error):
         where = "; ".join(whole[:1] + [f"page {p}: {r}" for p, r in sorted(pages.items())][:3])
-        outcome.warnings.append(f"damaged PDF ({where}): {marked} of {len(outcome.tables)} table(s) read may be "
+        outcome.warnings.append(f"damaged PDF ({where}): {marked} of {outcome.count} table(s) read may be "
                                 "incomplete, and tables may be missing")
     elif marked:
         outcome.warnings.append(f"{marked} table(s) with every cell empty")
+
+
+def _mark_damage(outcome: FileOutcome, damage: list[tuple[int | None, str]], verifying: bool) -> None:
+    """Mark a file's tables read without a damage report (tests and callers holding the tables)."""
+    marked = 0
+    for n, t in enumerate(outcome.tables):
+        v = outcome.verifications[n] if verifying and n < len(outcome.verifications) else None
+        marked += _mark_table(t, v, table_ref(t, n), damage)
+    outcome.count = outcome.count or len(outcome.tables)
+    _say_damage(outcome, damage, marked)
 
 
 def _damage_finding(table: ExtractedTable, ref: str, reason: str) -> Finding:
@@ -169,7 +202,7 @@ def _failed(outcome: FileOutcome, e: Exception, debug: bool) -> None:
 
         traceback.print_exc()
     reason = str(e) if isinstance(e, InputError) else readable_error(e)
-    kept = f" ({len(outcome.tables)} table(s) read before it are kept)" if outcome.tables else ""
+    kept = f" ({outcome.count} table(s) read before it are kept)" if outcome.count else ""
     outcome.error = reason.splitlines()[0] + kept
 
 
@@ -297,12 +330,11 @@ def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extra
         names = OutputNames(files, manifest.outputs())
         for path in files:
             outcome = _one_file(path, out, extractor, settings, manifest, key, names, force, debug)
-            outcome.count = len(outcome.tables)
-            if outcome.tables:
-                outcome.sha = outcome.tables[0].provenance.sha256
+            if outcome.resumed:  # read back from its output: keep no more than a read file does
+                outcome.count = len(outcome.tables)
+                outcome.tables = [_slim(t) for t in outcome.tables if t.llm is not None]
             if on_file:
                 on_file(outcome)
-            outcome.tables = [_slim(t) for t in outcome.tables if t.llm is not None]
             outcome.verifications = []
             outcomes.append(outcome)
     finally:
@@ -510,15 +542,47 @@ def _one_file(path: Path, out: Path, extractor: Extractor, settings: Settings, m
     name = names(path, sha) + ".json"
     done = None if force else manifest.done(path, sha, key)
     if done is not None:
-        resumed = _resume(FileOutcome(path), out, done, sha)
+        resumed = _resume(FileOutcome(path, sha=sha), out, done, sha)
         if resumed is not None:
             return resumed
-    outcome = read_one(path, extractor, settings.read, settings.review, debug)
-    if outcome.tables or not outcome.error:
+    # tables go to the output as they are read (through a temporary file, renamed when the file is
+    # done): a file of any number of tables is never held in memory
+    writer = _JsonListWriter()
+    outcome = None
+    try:
+        with atomic_file(out / name) as f:
+            writer.f = f
+            outcome = read_one(path, extractor, settings.read, settings.review, debug,
+                               on_table=lambda t, v: writer.add(t.model_dump(mode="json")))
+            writer.close()
+            if outcome.error and not outcome.count:
+                raise _Discard()
         outcome.output = name
-        write_lines_atomic(out / name, json_list(t.model_dump(mode="json") for t in outcome.tables))
+    except _Discard:
+        pass
+    outcome.sha = sha
     manifest.record(path, sha, key, outcome)
     return outcome
+
+
+class _Discard(Exception):
+    """Leave no output for a file that failed before any table was read."""
+
+
+class _JsonListWriter:
+    """Writes what json_list writes, one item at a time, into an open file."""
+
+    def __init__(self):
+        self.f = None
+        self.first = True
+
+    def add(self, item) -> None:
+        body = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        self.f.write(("[\n  " if self.first else ",\n  ") + body)
+        self.first = False
+
+    def close(self) -> None:
+        self.f.write("[]\n" if self.first else "\n]\n")
 
 
 def json_list(items) -> Iterator[str]:
@@ -606,6 +670,7 @@ def review_results(files: list[Path], config: ReviewConfig, on_warning: Callable
             if damaged := [x[len(DAMAGE_NOTE):] for x in table.notes if x.startswith(DAMAGE_NOTE)]:
                 outcome.verifications[-1].findings.insert(0, _damage_finding(table, ref, "；".join(damaged)))
             outcome.tables.append(table)
+        outcome.count = len(outcome.tables)
         outcomes.append(outcome)
     return outcomes
 

@@ -220,6 +220,30 @@ def _folder(folder: Path, suffixes) -> list[Path]:
     return sorted(found)
 
 
+class _NoOutput(Exception):
+    """No output file for an input that failed before any table was read."""
+
+
+class _StdoutTables:
+    """Tables written one at a time as `json` (one list) or `jsonl` (one a line), as _dump would."""
+
+    def __init__(self, fmt: str, out=None):
+        self.fmt, self.out, self.first = fmt, out or sys.stdout, True
+
+    def add(self, table) -> None:
+        t = table.model_dump(mode="json")
+        if self.fmt == "jsonl":
+            self.out.write(json.dumps(t, ensure_ascii=False) + "\n")
+            return
+        body = json.dumps(t, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        self.out.write(("[\n  " if self.first else ",\n  ") + body)
+        self.first = False
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.out.write(("[]" if self.first else "\n]") + "\n")
+
+
 def _dump(tables: list[dict], fmt: Enum) -> str:
     if fmt.value == "jsonl":
         return "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tables)
@@ -317,8 +341,8 @@ def extract(
     password: Password = None, ocr: OcrOpt = OcrMode.auto, ocr_engine: OcrEngineOpt = OcrEngine.rapidocr,
 ) -> None:
     """Extract every performance-target table of each input into the output contract."""
-    from .batch import json_list, read_one
-    from .fileio import OutputNames, shown, write_lines_atomic
+    from .batch import read_one
+    from .fileio import OutputNames, atomic_file, shown
 
     read = ReadOptions(password=password, ocr=ocr.value, ocr_engine=ocr_engine.value,
                        on_ocr=_ocr_progress if sys.stderr.isatty() else None)
@@ -329,34 +353,34 @@ def extract(
     if output is not None:
         _prepare_output(output)
     names, outcomes = OutputNames(files), []
-    first = True
+    stdout = _StdoutTables(fmt.value)
     for path in files:
-        outcome = read_one(path, extractor, settings.read, debug=debug)
-        _said(outcome)
-        tables = outcome.tables
-        outcome.tables = [t for t in tables if t.llm is not None]  # kept for the usage lines only
-        outcomes.append(outcome)
-        if outcome.error and not tables:
-            continue
-        dumped = (t.model_dump(mode="json") for t in tables)
-        if output is None:  # streamed: every table of every input, as they come
-            for t in dumped:
-                if fmt.value == "jsonl":
-                    sys.stdout.write(json.dumps(t, ensure_ascii=False) + "\n")
-                else:
-                    body = json.dumps(t, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-                    sys.stdout.write(("[\n  " if first else ",\n  ") + body)
-                    first = False
+        # tables are written as they are read, never held: a file of any size keeps memory flat
+        if output is None:
+            outcome = read_one(path, extractor, settings.read, debug=debug, on_table=lambda t, v: stdout.add(t))
+            _said(outcome)
+            outcomes.append(outcome)
             continue
         target = output / f"{names(path)}.{fmt.value}"
+        writer = _StdoutTables(fmt.value)
+        outcome = None
         try:
-            write_lines_atomic(target, json_list(dumped) if fmt.value == "json"
-                               else (json.dumps(t, ensure_ascii=False) + "\n" for t in dumped))
+            with atomic_file(target) as f:
+                writer.out = f
+                outcome = read_one(path, extractor, settings.read, debug=debug, on_table=lambda t, v: writer.add(t))
+                writer.close()
+                if outcome.error and not outcome.count:
+                    raise _NoOutput()
+        except _NoOutput:
+            pass
         except OSError as e:
             _fail(_output_error(e, output))
-        typer.echo(f"{shown(path)}: {len(tables)} table(s) -> {shown(target)}", err=True)
-    if output is None and fmt.value == "json":
-        sys.stdout.write(("[]" if first else "\n]") + "\n")
+        _said(outcome)
+        outcomes.append(outcome)
+        if outcome.count or not outcome.error:
+            typer.echo(f"{shown(path)}: {outcome.count} table(s) -> {shown(target)}", err=True)
+    if output is None:
+        stdout.close()
     print_usage([t for o in outcomes for t in o.tables])
     _exit(outcomes)
 

@@ -27,7 +27,7 @@ class BatchProgress:
         self.progress.__exit__(*exc)
 
     def file_done(self, outcome) -> None:
-        self.tables += len(outcome.tables)
+        self.tables += outcome.count or len(outcome.tables)
         self.failed += bool(outcome.error)
         self.resumed += outcome.resumed
         for t in outcome.tables:
