@@ -384,16 +384,32 @@ def conclude_outcomes(outcomes: list[FileOutcome], config: ReviewConfig) -> list
     return list(conclude_stream(outcomes, lambda o: (o.tables, o.verifications), config, None))
 
 
+class _Name:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+class _Names:
+    """A table as the batch rules read it: its project name and its indicators' names."""
+
+    __slots__ = ("project_name", "indicators")
+
+    def __init__(self, table: ExtractedTable):
+        self.project_name = table.project_name
+        self.indicators = [_Name(i.name) for i in table.indicators]
+
+
 class _Slim:
     """A table as the batch rules see it (its project and indicator names), standing in for the
     review's context of a table so that the batch rules run over every table of a run without
     holding the tables: what they emit is recorded and made into findings table by table later."""
 
-    def __init__(self, table: ExtractedTable):
-        from types import SimpleNamespace
+    __slots__ = ("t", "emitted")
 
-        self.t = SimpleNamespace(project_name=table.project_name,
-                                 indicators=[SimpleNamespace(name=i.name) for i in table.indicators])
+    def __init__(self, table: ExtractedTable):
+        self.t = _Names(table)
         self.emitted: list[tuple] = []
 
     def ind_sources(self, n: int) -> int:
