@@ -177,6 +177,9 @@ def _inputs(paths: list[Path]) -> list[Path]:
         if not os.path.lexists(p) and any(ch in str(p) for ch in "*?["):
             matches = [Path(m) for m in sorted(glob.glob(str(p), recursive=True))]
             files = [m for m in matches if not_regular(m) is None]
+            for m in matches:
+                if (why := not_regular(m)) is not None and why != "is a directory":
+                    typer.echo(f"jixiao: warning: {shown(m)}: {why}: skipped", err=True)
             if not files:
                 typer.echo(f"jixiao: warning: {shown(p)}: the pattern matches no file", err=True)
             out.extend(files)
@@ -199,7 +202,11 @@ def _folder(folder: Path, suffixes) -> list[Path]:
     from .fileio import not_regular, shown
 
     found: list[Path] = []
-    for root, dirs, names in os.walk(folder, followlinks=False):
+    def unreadable(e: OSError) -> None:
+        typer.echo(f"jixiao: warning: {shown(e.filename or folder)}: cannot list the folder: "
+                   f"{e.strerror or e}: skipped", err=True)
+
+    for root, dirs, names in os.walk(folder, followlinks=False, onerror=unreadable):
         here = Path(root)
         for d in sorted(dirs):
             if d.startswith("."):
@@ -439,7 +446,7 @@ def review(
     config: Config = None, fail_on: FailOnOpt = FailOn.never, images: Images = True, debug: Debug = False,
 ) -> None:
     """Check extraction outputs against their sources and write the reports."""
-    from .batch import conclude_outcomes, review_results
+    from .batch import OutputLock, conclude_outcomes, review_results
 
     settings = _settings(config)
     outcomes = review_results(results, settings.review, _warning, debug)
@@ -449,7 +456,8 @@ def review(
     checked = conclude_outcomes(outcomes, settings.review)
     _prepare_output(output)
     try:
-        _reports(checked, outcomes, output, images, settings.review.max_crops)
+        with OutputLock(output, on_wait=lambda line: typer.echo(f"jixiao: {line}", err=True)):
+            _reports(checked, outcomes, output, images, settings.review.max_crops)
     except OSError as e:
         if debug:
             raise

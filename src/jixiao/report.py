@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 from copy import copy
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
