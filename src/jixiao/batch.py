@@ -16,23 +16,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .check import Checked, Grounding, Verification, conclude, table_ref, verify
+from .check import Checked, Grounding, Verification, table_ref, verify
 from .document import InputError
 from .extract import Extractor, RulesExtractor
-from .fileio import OutputNames, sha256_of, write_atomic
-from .findings import Finding, ReviewConfig
+from .fileio import OutputNames, atomic_file, not_regular, sha256_of, shown
+from .findings import Finding, ReviewConfig, Source, make_finding, suggested_grade
 from .models import ExtractedTable
 from .pipeline import readings
 from .settings import ReadOptions, Settings
 
 MANIFEST = ".jixiao-run.sqlite"
+LOCK = ".jixiao.lock"
+DAMAGE_NOTE = "原件损坏："  # the note a table gets when its source is damaged (SRC-01 rests on it)
 
 
 @dataclass
@@ -44,13 +47,19 @@ class FileOutcome:
     error: str | None = None
     warning: str | None = None
     resumed: bool = False
+    warnings: list[str] = field(default_factory=list)  # further lines for the console (damage, duplicates)
+    count: int = 0  # tables read (run_batch keeps no tables in memory once a file is written)
+    sha: str = ""  # the content's sha256
 
 
 class Manifest:
-    """Which inputs of this output folder are done, under which settings."""
+    """Which inputs of this output folder are done, under which settings.
+
+    Rows are keyed by the input's resolved path: two inputs never share a row, whatever their names.
+    """
 
     def __init__(self, folder: Path):
-        self.db = sqlite3.connect(folder / MANIFEST)
+        self.db = sqlite3.connect(folder / MANIFEST, timeout=30)
         with self.db:
             self.db.execute("""CREATE TABLE IF NOT EXISTS files (
                 path TEXT PRIMARY KEY, sha256 TEXT, settings TEXT, output TEXT, tables INTEGER,
@@ -59,17 +68,22 @@ class Manifest:
     def done(self, path: Path, sha: str, settings: str) -> sqlite3.Row | None:
         row = self.db.execute("SELECT output, verification, status, error FROM files WHERE path = ? AND sha256 = ? "
                               "AND settings = ? AND status IN ('done', 'failed')",
-                              (str(path), sha, settings)).fetchone()
+                              (str(path.resolve()), sha, settings)).fetchone()
         return row
+
+    def outputs(self) -> dict[str, str]:
+        """Output stem -> the resolved input path it belongs to, for every input recorded here."""
+        rows = self.db.execute("SELECT output, path FROM files WHERE output IS NOT NULL").fetchall()
+        return {Path(output).stem: path for output, path in rows}
 
     def record(self, path: Path, sha: str, settings: str, outcome: FileOutcome) -> None:
         verification = json.dumps([{"groundings": [g.model_dump(mode="json") for g in v.groundings],
                                     "findings": [f.model_dump(mode="json") for f in v.findings]}
                                    for v in outcome.verifications], ensure_ascii=False)
-        status = "failed" if outcome.error and not outcome.tables else "done"
+        status = "failed" if outcome.error and not outcome.count else "done"
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (str(path), sha, settings, outcome.output, len(outcome.tables), status,
+                            (str(path.resolve()), sha, settings, outcome.output, outcome.count, status,
                              outcome.error, verification, time.time()))
 
     def close(self) -> None:
@@ -77,25 +91,109 @@ class Manifest:
 
 
 def read_one(path: Path, extractor: Extractor, read: ReadOptions, config: ReviewConfig | None = None,
-             debug: bool = False) -> FileOutcome:
+             debug: bool = False, on_table: Callable[[ExtractedTable, Verification | None], None] | None = None
+             ) -> FileOutcome:
     """One input read (and verified against its source when `config` is given).
 
     An input that fails gets its reason in one line; tables read before a failure in the middle of
-    a file are kept.
+    a file are kept.  Damage the reader noticed (a repaired PDF, a page whose content could not be
+    decoded) and tables whose cells are all empty are said: a note on each table concerned, an
+    SRC-01 finding when verifying, and a warning line for the file.
+
+    With `on_table`, each table (and its verification) is handed over as soon as it is read and not
+    kept (memory stays flat over a file of any number of tables): `outcome.count` counts them,
+    `outcome.tables` keeps a slim copy of those a model read (for the usage lines).
     """
+    from .readers import collecting_damage
+
     outcome = FileOutcome(path)
+    if (why := not_regular(path)) is not None:
+        outcome.error = why
+        return outcome
+    damage: list[tuple[int | None, str]] = []
+    marked = 0
     try:
-        for reading in readings(path, extractor, read):
-            for table in reading.tables:
-                if config is not None:
-                    ref = table_ref(table, len(outcome.tables))
-                    outcome.verifications.append(verify(table, ref, reading.chunk, config, reading.rules))
-                outcome.tables.append(table)  # the chunk is not kept
+        with collecting_damage(damage):
+            for reading in readings(path, extractor, read):
+                for table in reading.tables:
+                    ref = table_ref(table, outcome.count)
+                    v = verify(table, ref, reading.chunk, config, reading.rules) if config is not None else None
+                    marked += _mark_table(table, v, ref, damage)
+                    outcome.count += 1
+                    if on_table is not None:
+                        on_table(table, v)
+                        if table.llm is not None:
+                            outcome.tables.append(_slim(table))
+                    else:
+                        outcome.tables.append(table)  # the chunk is not kept
+                    if v is not None:
+                        outcome.verifications.append(v)
     except Exception as e:  # one broken input must not stop the batch
         _failed(outcome, e, debug)
-    if not outcome.tables and not outcome.error:
+    if on_table is None:  # damage noticed only after a table was read (a repair at the end) is added to it
+        for n, t in enumerate(outcome.tables):
+            v = outcome.verifications[n] if n < len(outcome.verifications) else None
+            marked += _mark_table(t, v, table_ref(t, n), damage)
+    _say_damage(outcome, damage, marked)
+    if not outcome.count and not outcome.error:
         outcome.warning = "no performance target table found"
     return outcome
+
+
+def _empty(table: ExtractedTable) -> bool:
+    """A table whose cells were all read empty: a heading with nothing under it."""
+    f = table.funds
+    return (not table.indicators and not table.overall_goals and not table.annual_goals
+            and all(getattr(f, k) is None for k in type(f).model_fields)
+            and not any((table.project_name, table.competent_department, table.implementing_unit)))
+
+
+def _mark_table(t: ExtractedTable, v: Verification | None, ref: str, damage: list[tuple[int | None, str]]) -> int:
+    """Note on the table, and SRC-01 in its verification, when its source is damaged: 1 if newly marked."""
+    if any(n.startswith(DAMAGE_NOTE) for n in t.notes):
+        return 0
+    reasons = [r for page, r in damage if page is None]
+    reasons += [f"第{p}页内容无法解码（{r}）" for page, r in damage if page is not None for p in [page]
+                if p in t.provenance.pages]
+    if _empty(t):
+        reasons.append("表格单元格全部为空")
+    if not reasons:
+        return 0
+    reason = "；".join(dict.fromkeys(reasons))
+    t.notes.append(DAMAGE_NOTE + reason)
+    if v is not None:
+        v.findings.insert(0, _damage_finding(t, ref, reason))
+    return 1
+
+
+def _say_damage(outcome: FileOutcome, damage: list[tuple[int | None, str]], marked: int) -> None:
+    """The file's one warning line about damage."""
+    whole = list(dict.fromkeys(r for page, r in damage if page is None))
+    pages: dict[int, str] = {}
+    for page, r in damage:
+        if page is not None:
+            pages.setdefault(page, r)
+    if (whole or pages) and (outcome.count or not outcome.error):
+        where = "; ".join(whole[:1] + [f"page {p}: {r}" for p, r in sorted(pages.items())][:3])
+        outcome.warnings.append(f"damaged PDF ({where}): {marked} of {outcome.count} table(s) read may be "
+                                "incomplete, and tables may be missing")
+    elif marked:
+        outcome.warnings.append(f"{marked} table(s) with every cell empty")
+
+
+def _mark_damage(outcome: FileOutcome, damage: list[tuple[int | None, str]], verifying: bool) -> None:
+    """Mark a file's tables read without a damage report (tests and callers holding the tables)."""
+    marked = 0
+    for n, t in enumerate(outcome.tables):
+        v = outcome.verifications[n] if verifying and n < len(outcome.verifications) else None
+        marked += _mark_table(t, v, table_ref(t, n), damage)
+    outcome.count = outcome.count or len(outcome.tables)
+    _say_damage(outcome, damage, marked)
+
+
+def _damage_finding(table: ExtractedTable, ref: str, reason: str) -> Finding:
+    return make_finding("SRC-01", table.project_name, ref, None, [Source(text=reason, page=None, bbox=None, line=None)],
+                        reason=reason)
 
 
 def _failed(outcome: FileOutcome, e: Exception, debug: bool) -> None:
@@ -103,9 +201,100 @@ def _failed(outcome: FileOutcome, e: Exception, debug: bool) -> None:
         import traceback
 
         traceback.print_exc()
-    reason = str(e) if isinstance(e, InputError) else f"unexpected {type(e).__name__}: {e}"
-    kept = f" ({len(outcome.tables)} table(s) read before it are kept)" if outcome.tables else ""
+    reason = str(e) if isinstance(e, InputError) else readable_error(e)
+    kept = f" ({outcome.count} table(s) read before it are kept)" if outcome.count else ""
     outcome.error = reason.splitlines()[0] + kept
+
+
+_MUPDF = {"FzErrorLimit": "the file exceeds a safety limit of the PDF/image library (too large or a decompression bomb)",
+          "FzErrorFormat": "damaged file (format error)", "FzErrorSyntax": "damaged file (syntax error)",
+          "FzErrorBase": "damaged file", "FzErrorArgument": "damaged file", "FzErrorSystem": "the file cannot be read",
+          "FzErrorTrylater": "damaged file", "FzErrorAbort": "reading was aborted", "FzErrorRepaired": "damaged file"}
+
+
+def readable_error(e: BaseException) -> str:
+    """One line a person can read for an unexpected exception (MuPDF's own included)."""
+    name = type(e).__name__
+    if isinstance(e, PermissionError):
+        return "cannot read: permission denied"
+    if isinstance(e, MemoryError):
+        return "too large to read in memory"
+    if isinstance(e, RecursionError):
+        return "damaged file: its structure loops or nests too deeply (e.g. a cyclic page tree)"
+    if isinstance(e, OSError):
+        return f"cannot read: {e.strerror or e}"
+    if name in _MUPDF:
+        return _MUPDF[name]
+    text = str(e).splitlines()[0] if str(e).strip() else ""
+    if text.startswith("code=") or "FzError" in text:
+        return "damaged file: " + text.split(":", 1)[-1].strip()
+    return f"unexpected {name}: {text}"
+
+
+class OutputLock:
+    """One run at a time in an output folder: an exclusive lock (flock) on DIR/.jixiao.lock, which
+    holds the pid of its owner and is removed when it is released.  A second run says who holds it
+    and waits for it."""
+
+    def __init__(self, folder: Path, on_wait: Callable[[str], None] | None = None):
+        self.path = folder / LOCK
+        self.on_wait = on_wait
+        self.fd: int | None = None
+
+    def __enter__(self) -> OutputLock:
+        import fcntl
+
+        said = False
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if not said and self.on_wait:
+                    holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
+                    self.on_wait(f"{shown(self.path.parent)} is in use by another jixiao run (pid {holder}); "
+                                 "waiting for it to finish")
+                    said = True
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            try:  # the holder removes the file as it lets go: lock the file that is there now
+                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            self.path.unlink(missing_ok=True)
+            os.close(self.fd)  # closing releases the lock
+            self.fd = None
+
+
+def clean_temporaries(out: Path) -> None:
+    """Temporary files a killed run left in the output folder (`.<name>.<random>.tmp`): removed
+    by the next run, which holds the folder's lock, so they are no other run's."""
+    for p in out.glob(".*.tmp"):
+        if p.is_file() and not p.is_symlink():
+            p.unlink(missing_ok=True)
+
+
+def unique_inputs(files: list[Path]) -> tuple[list[Path], list[tuple[Path, Path]]]:
+    """Each input once, by resolved path; (dropped, the one kept) for every repeat."""
+    seen: dict[str, Path] = {}
+    kept, dropped = [], []
+    for p in files:
+        key = str(p.resolve())
+        if key in seen:
+            dropped.append((p, seen[key]))
+        else:
+            seen[key] = p
+            kept.append(p)
+    return kept, dropped
 
 
 def settings_key(extractor: Extractor, read: ReadOptions) -> str:
@@ -122,69 +311,325 @@ def settings_key(extractor: Extractor, read: ReadOptions) -> str:
 
 def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extractor | None = None, *,
               force: bool = False, on_file: Callable[[FileOutcome], None] | None = None,
-              debug: bool = False) -> tuple[list[FileOutcome], list[Checked]]:
-    """`jixiao run`: every file extracted, verified and recorded; then the review rules over all tables."""
+              debug: bool = False) -> tuple[list[FileOutcome], CheckedSpill]:
+    """`jixiao run`: every file extracted, verified and recorded; then the review rules over all tables.
+
+    Memory does not grow with the batch: each file's tables are written out and dropped as soon as
+    it is read (only those with a model's usage keep a slim copy for the usage lines), and the
+    review reads them back file by file (see conclude_stream).  The caller holds the output
+    folder's lock (OutputLock) around this and the reports."""
     out.mkdir(parents=True, exist_ok=True)
+    clean_temporaries(out)
+    files, _repeats = unique_inputs(files)
     manifest = Manifest(out)
     extractor = extractor or RulesExtractor()
     key = settings_key(extractor, settings.read)
-    names = OutputNames()
     outcomes: list[FileOutcome] = []
+    stored: dict[int, list[Verification]] = {}
     try:
+        names = OutputNames(files, manifest.outputs())
         for path in files:
             outcome = _one_file(path, out, extractor, settings, manifest, key, names, force, debug)
-            outcomes.append(outcome)
+            if outcome.resumed:  # read back from its output: keep no more than a read file does
+                outcome.count = len(outcome.tables)
+                outcome.tables = [_slim(t) for t in outcome.tables if t.llm is not None]
             if on_file:
                 on_file(outcome)
+            outcome.verifications = []
+            outcomes.append(outcome)
     finally:
         manifest.close()
-    return outcomes, conclude_outcomes(outcomes, settings.review)
+
+    def load(o: FileOutcome):
+        if not o.count or o.output is None:
+            return [], []
+        tables = [ExtractedTable.model_validate(t)
+                  for t in json.loads((out / o.output).read_text(encoding="utf-8"))]
+        db = sqlite3.connect(out / MANIFEST)
+        try:
+            row = db.execute("SELECT verification FROM files WHERE path = ?", (str(o.path.resolve()),)).fetchone()
+        finally:
+            db.close()
+        return tables, _verifications(row[0])
+
+    return outcomes, conclude_stream(outcomes, load, settings.review, out)
+
+
+def _slim(t: ExtractedTable) -> ExtractedTable:
+    """What the usage lines need of a table read by a model."""
+    return t.model_copy(update={"indicators": [], "evidence": {}, "overall_goals": [], "annual_goals": []})
+
+
+def _verifications(text: str) -> list[Verification]:
+    return [Verification([Grounding.model_validate(g) for g in v["groundings"]],
+                         [Finding.model_validate(f) for f in v["findings"]])
+            for v in json.loads(text)]
+
+
+def same_content(shas: list[str]) -> dict[int, int]:
+    """Index -> index of the earlier one with the same content (sha256), for every copy."""
+    first: dict[str, int] = {}
+    copies: dict[int, int] = {}
+    for i, sha in enumerate(shas):
+        if sha and sha in first:
+            copies[i] = first[sha]
+        elif sha:
+            first[sha] = i
+    return copies
 
 
 def conclude_outcomes(outcomes: list[FileOutcome], config: ReviewConfig) -> list[Checked]:
-    """The review rules (batch rules included) over every verified table of a batch."""
-    per_source: dict[str, int] = {}  # a table's ref counts within its source file (see table_ref)
-    verified = []
-    for o in outcomes:
-        for t, v in zip(o.tables, o.verifications):
-            n = per_source.get(t.provenance.source_file, 0)
-            per_source[t.provenance.source_file] = n + 1
-            verified.append((table_ref(t, n), t, v))
-    return conclude(verified, config)
+    """The review rules (batch rules included) over every verified table of a batch held in memory
+    (`jixiao review`): the same conclusion as a run's, as a list."""
+    return list(conclude_stream(outcomes, lambda o: (o.tables, o.verifications), config, None))
+
+
+class _Name:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+
+class _Names:
+    """A table as the batch rules read it: its project name and its indicators' names."""
+
+    __slots__ = ("project_name", "indicators")
+
+    def __init__(self, table: ExtractedTable):
+        self.project_name = table.project_name
+        self.indicators = [_Name(i.name) for i in table.indicators]
+
+
+class _Slim:
+    """A table as the batch rules see it (its project and indicator names), standing in for the
+    review's context of a table so that the batch rules run over every table of a run without
+    holding the tables: what they emit is recorded and made into findings table by table later."""
+
+    __slots__ = ("t", "emitted")
+
+    def __init__(self, table: ExtractedTable):
+        self.t = _Names(table)
+        self.emitted: list[tuple] = []
+
+    def ind_sources(self, n: int) -> int:
+        return n  # the sources are taken from the whole table when the finding is made
+
+    def emit(self, rule: str, indicator: str | None = None, sources=None, severity=None, **context) -> None:
+        self.emitted.append((rule, indicator, sources, severity, context))
+
+
+def conclude_stream(outcomes: list[FileOutcome], load: Callable, config: ReviewConfig,
+                    folder: Path | None) -> CheckedSpill:
+    """The review rules (batch rules included) over every verified table of a batch, streamed.
+
+    `load(outcome)` gives a file's tables and verifications; it is called twice per file: once
+    to run the batch rules over the names of all tables, once to make each table's findings,
+    which are written to a spill file that the reports read back (so memory holds one file's
+    tables at a time, whatever the size of the run).
+
+    A file whose content is identical to an earlier one's is one submission made twice: its tables
+    are reviewed once (no BATCH findings between a table and its own copy), and the copy gets the
+    same findings.  A table whose source is damaged (SRC-01) gets no completeness comments: what is
+    missing was lost with the source, not left out by the department."""
+    from . import review_rules as rr
+
+    def verified():
+        per_source: dict[str, int] = {}  # a table's ref counts within its source file (see table_ref)
+        for i, o in enumerate(outcomes):
+            tables, verifications = load(o)
+            mine = []
+            for t, v in zip(tables, verifications):
+                n = per_source.get(t.provenance.source_file, 0)
+                per_source[t.provenance.source_file] = n + 1
+                mine.append((table_ref(t, n), t, v))
+            yield i, o, mine
+
+    # pass 1: the names of every table, for the batch rules; which files are copies of others
+    slims: dict[int, list[_Slim]] = {}
+    shas: list[str] = []
+    for i, o, mine in verified():
+        shas.append(o.sha or (mine[0][1].provenance.sha256 if mine else ""))
+        slims[i] = [_Slim(t) for _ref, t, _v in mine]
+    copies = same_content(shas)
+    for i, j in copies.items():
+        line = f"same content as {shown(outcomes[j].path)}: one submission given twice, reviewed once"
+        if line not in outcomes[i].warnings:
+            outcomes[i].warnings.append(line)
+    reviewed = [s for i in sorted(slims) if i not in copies for s in slims[i]]
+    frequent = rr._batch_frequent([s.t for s in reviewed], config)
+    rr.batch(reviewed)
+    for slim in reviewed:
+        slim.t = None  # the names are done with: only what the batch rules emitted is kept
+    # pass 2: each table's findings, written to the spill as they are made
+    originals = set(copies.values())
+    spill = CheckedSpill(folder)
+    try:
+        for i, o, mine in verified():
+            own = slims[copies.get(i, i)]
+            for k, (ref, t, v) in enumerate(mine):
+                ctx = rr._Ctx(t, ref, config, frequent)
+                for rule in rr.TABLE_RULES:
+                    rule(ctx)
+                if k < len(own):
+                    for rule, indicator, n, severity, context in own[k].emitted:
+                        ctx.emit(rule, indicator, ctx.ind_sources(n), severity, **context)
+                findings = list(v.findings) + rr._apply_precedence(ctx.out)
+                if any(f.rule == "SRC-01" for f in findings):
+                    findings = [f for f in findings if f.dimension != "完整性"]
+                spill.add(Checked(ref, t, v.groundings, findings, suggested_grade(findings, config)), o.path)
+            if i not in originals:
+                slims[i] = []  # done with: its names are no longer needed
+    except BaseException:
+        spill.close()
+        raise
+    return spill
+
+
+class CheckedSpill:
+    """The checked tables of a run, kept in an anonymous temporary file (gone with the process,
+    even a killed one) and read back one by one each time they are iterated: the reports make a
+    few passes over them without holding the run in memory.  len(), totals and per-file counts
+    are kept as they are added."""
+
+    def __init__(self, folder: Path | None = None):
+        import tempfile
+
+        self.file = tempfile.TemporaryFile("w+b", dir=folder)
+        self.n = 0
+        self.indicators = 0
+        self.findings = 0
+        self.totals = {"错误": 0, "警告": 0, "建议": 0}
+        self.by_file: dict[str, dict[str, int]] = {}
+
+    def add(self, c: Checked, path: Path | None = None) -> None:
+        record = {"ref": c.ref, "table": c.table.model_dump(mode="json"),
+                  "groundings": [g.model_dump(mode="json") for g in c.groundings],
+                  "findings": [f.model_dump(mode="json") for f in c.findings], "grade": c.grade}
+        self.file.seek(0, 2)
+        self.file.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+        self.n += 1
+        self.indicators += len(c.table.indicators)
+        self.findings += len(c.findings)
+        counts = self.by_file.setdefault(str(path if path is not None else c.table.provenance.source_file),
+                                         {"错误": 0, "警告": 0, "建议": 0})
+        for f in c.findings:
+            self.totals[f.severity] += 1
+            counts[f.severity] += 1
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Iterator[Checked]:
+        self.file.flush()
+        self.file.seek(0)
+        at = 0
+        while True:
+            self.file.seek(at)
+            line = self.file.readline()
+            if not line:
+                return
+            at = self.file.tell()
+            r = json.loads(line)
+            yield Checked(r["ref"], ExtractedTable.model_validate(r["table"]),
+                          [Grounding.model_validate(g) for g in r["groundings"]],
+                          [Finding.model_validate(f) for f in r["findings"]], r["grade"])
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return list(self)[index]
+        for n, c in enumerate(self):
+            if n == index:
+                return c
+        raise IndexError(index)
+
+    def close(self) -> None:
+        self.file.close()
 
 
 def _one_file(path: Path, out: Path, extractor: Extractor, settings: Settings, manifest: Manifest, key: str,
               names: OutputNames, force: bool, debug: bool) -> FileOutcome:
+    if (why := not_regular(path)) is not None:
+        return FileOutcome(path, error=why)
     try:
         sha = sha256_of(path)
     except OSError as e:
         return FileOutcome(path, error=f"cannot read: {e.strerror or e}")
-    except Exception:
-        sha = ""
     name = names(path, sha) + ".json"
     done = None if force else manifest.done(path, sha, key)
-    if done is not None and (done[2] == "failed" or (out / done[0]).is_file()):
-        return _resume(FileOutcome(path), out, done)
-    outcome = read_one(path, extractor, settings.read, settings.review, debug)
-    if outcome.tables or not outcome.error:
+    if done is not None:
+        resumed = _resume(FileOutcome(path, sha=sha), out, done, sha)
+        if resumed is not None:
+            return resumed
+    # tables go to the output as they are read (through a temporary file, renamed when the file is
+    # done): a file of any number of tables is never held in memory
+    writer = _JsonListWriter()
+    outcome = None
+    try:
+        with atomic_file(out / name) as f:
+            writer.f = f
+            outcome = read_one(path, extractor, settings.read, settings.review, debug,
+                               on_table=lambda t, v: writer.add(t.model_dump(mode="json")))
+            writer.close()
+            if outcome.error and not outcome.count:
+                raise _Discard()
         outcome.output = name
-        write_atomic(out / name, json.dumps([t.model_dump(mode="json") for t in outcome.tables],
-                                            ensure_ascii=False, indent=2) + "\n")
+    except _Discard:
+        pass
+    outcome.sha = sha
     manifest.record(path, sha, key, outcome)
     return outcome
 
 
-def _resume(outcome: FileOutcome, out: Path, done) -> FileOutcome:
+class _Discard(Exception):
+    """Leave no output for a file that failed before any table was read."""
+
+
+class _JsonListWriter:
+    """Writes what json_list writes, one item at a time, into an open file."""
+
+    def __init__(self):
+        self.f = None
+        self.first = True
+
+    def add(self, item) -> None:
+        body = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        self.f.write(("[\n  " if self.first else ",\n  ") + body)
+        self.first = False
+
+    def close(self) -> None:
+        self.f.write("[]\n" if self.first else "\n]\n")
+
+
+def json_list(items) -> Iterator[str]:
+    """`json.dumps(list(items), ensure_ascii=False, indent=2) + "\n"`, piece by piece."""
+    first = True
+    for item in items:
+        body = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        yield ("[\n  " if first else ",\n  ") + body
+        first = False
+    yield "[]\n" if first else "\n]\n"
+
+
+def _resume(outcome: FileOutcome, out: Path, done, sha: str) -> FileOutcome | None:
+    """The outcome recorded for this very input, or None when its output is gone or is not its own."""
     output, verification, status, error = done
     outcome.resumed, outcome.error, outcome.output = True, error, output
     if status == "failed":
         return outcome
-    data = json.loads((out / output).read_text(encoding="utf-8"))
-    outcome.tables = [ExtractedTable.model_validate(t) for t in data]
-    outcome.verifications = [
-        Verification([Grounding.model_validate(g) for g in v["groundings"]],
-                     [Finding.model_validate(f) for f in v["findings"]])
-        for v in json.loads(verification)]
+    try:
+        data = json.loads((out / output).read_text(encoding="utf-8"))
+        outcome.tables = [ExtractedTable.model_validate(t) for t in data]
+    except Exception:  # missing, cut or replaced: read the input again
+        return None
+    if any(t.provenance.sha256 != sha for t in outcome.tables):
+        return None  # the stored output holds another input's tables
+    outcome.verifications = _verifications(verification)
+    if len(outcome.verifications) != len(outcome.tables):
+        return None
+    damaged = sum(any(n.startswith(DAMAGE_NOTE) for n in t.notes) for t in outcome.tables)
+    if damaged:
+        outcome.warnings.append(f"damaged source: {damaged} of {len(outcome.tables)} table(s) may be incomplete")
     if not outcome.tables and not outcome.error:
         outcome.warning = "no performance target table found"
     return outcome
@@ -236,8 +681,12 @@ def review_results(files: list[Path], config: ReviewConfig, on_warning: Callable
             chunk, rules = (reading.chunk, reading.rules) if reading else (None, None)
             n = per_source.get(table.provenance.source_file, 0)
             per_source[table.provenance.source_file] = n + 1
-            outcome.verifications.append(verify(table, table_ref(table, n), chunk, config, rules))
+            ref = table_ref(table, n)
+            outcome.verifications.append(verify(table, ref, chunk, config, rules))
+            if damaged := [x[len(DAMAGE_NOTE):] for x in table.notes if x.startswith(DAMAGE_NOTE)]:
+                outcome.verifications[-1].findings.insert(0, _damage_finding(table, ref, "；".join(damaged)))
             outcome.tables.append(table)
+        outcome.count = len(outcome.tables)
         outcomes.append(outcome)
     return outcomes
 

@@ -95,11 +95,52 @@ def _fail(message: str, code: int = 2):
 
 
 def _error(path: Path, reason: str) -> None:
-    typer.echo(f"jixiao: error: {path}: {reason}", err=True)
+    from .fileio import shown
+
+    typer.echo(f"jixiao: error: {shown(path)}: {_one_line(reason)}", err=True)
 
 
 def _warning(path: Path, reason: str) -> None:
-    typer.echo(f"jixiao: warning: {path}: {reason}", err=True)
+    from .fileio import shown
+
+    typer.echo(f"jixiao: warning: {shown(path)}: {_one_line(reason)}", err=True)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).splitlines()) if "\n" in str(text) or "\r" in str(text) else str(text)
+
+
+def _output_error(e: BaseException, output: Path) -> str:
+    """What went wrong writing into -o DIR, in one line."""
+    import errno
+    import sqlite3
+
+    from .fileio import shown
+
+    where = shown(output)
+    if isinstance(e, OSError) and e.errno == errno.ENOSPC:
+        return f"{where}: no space left on device; the outputs written before it are kept, the reports are not written"
+    if isinstance(e, (FileExistsError, NotADirectoryError)) or (output.exists() and not output.is_dir()):
+        return f"{where}: not a folder (a file has that name, or a part of the path is a file)"
+    if isinstance(e, PermissionError):
+        return f"{where}: permission denied: cannot write there"
+    if isinstance(e, sqlite3.Error):
+        return f"{where}: cannot write the run's record there ({e})"
+    if isinstance(e, OSError):
+        return f"{where}: cannot write there: {e.strerror or e}"
+    return f"{where}: {type(e).__name__}: {e}"
+
+
+def _prepare_output(output: Path) -> None:
+    """-o DIR made (or found) and writable, or one line and exit 2."""
+    import os
+
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+        if not os.access(output, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    except (OSError, ValueError) as e:
+        _fail(_output_error(e, output))
 
 
 def _settings(config: Path | None, backend: Enum = BackendChoice.rules, read: ReadOptions | None = None,
@@ -120,22 +161,94 @@ def _extractor(settings: Settings):
 
 def _inputs(paths: list[Path]) -> list[Path]:
     """Files named, the readable files inside folders named (sorted, recursive), and the files
-    matching glob patterns the shell did not expand (quoted, or on Windows)."""
-    import glob
+    matching glob patterns the shell did not expand (quoted, or on Windows).
 
+    Every file a folder holds that is not read gets one line saying why; a pattern that matches
+    nothing says so; an input named twice (the same file by its resolved path) is read once."""
+    import glob
+    import os
+
+    from .batch import unique_inputs
+    from .fileio import not_regular, shown
     from .readers import SUFFIXES
 
     out: list[Path] = []
     for p in paths:
-        if not p.exists() and any(ch in str(p) for ch in "*?["):
-            out.extend(Path(m) for m in sorted(glob.glob(str(p), recursive=True)) if Path(m).is_file())
+        if not os.path.lexists(p) and any(ch in str(p) for ch in "*?["):
+            matches = [Path(m) for m in sorted(glob.glob(str(p), recursive=True))]
+            files = [m for m in matches if not_regular(m) is None]
+            for m in matches:
+                if (why := not_regular(m)) is not None and why != "is a directory":
+                    typer.echo(f"jixiao: warning: {shown(m)}: {why}: skipped", err=True)
+            if not files:
+                typer.echo(f"jixiao: warning: {shown(p)}: the pattern matches no file", err=True)
+            out.extend(files)
         elif p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in SUFFIXES))
+            out.extend(_folder(p, SUFFIXES))
         else:
-            out.append(p)
+            out.append(p)  # a file named is read (or said to be unreadable) whatever it is
     if not out:
         _fail("no PDF, image, web page, spreadsheet, Word or text files found in the paths given")
+    out, repeats = unique_inputs(out)
+    for given, kept in repeats:
+        typer.echo(f"jixiao: warning: {shown(given)}: the same file as {shown(kept)}, given again: read once", err=True)
     return out
+
+
+def _folder(folder: Path, suffixes) -> list[Path]:
+    """The files of a folder to read, recursively and sorted; one line for each one skipped."""
+    import os
+
+    from .fileio import not_regular, shown
+
+    found: list[Path] = []
+    def unreadable(e: OSError) -> None:
+        typer.echo(f"jixiao: warning: {shown(e.filename or folder)}: cannot list the folder: "
+                   f"{e.strerror or e}: skipped", err=True)
+
+    for root, dirs, names in os.walk(folder, followlinks=False, onerror=unreadable):
+        here = Path(root)
+        for d in sorted(dirs):
+            if d.startswith("."):
+                typer.echo(f"jixiao: warning: {shown(here / d)}: hidden folder: skipped", err=True)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in names + [d for d in os.listdir(here) if (here / d).is_symlink() and (here / d).is_dir()]:
+            p = here / name
+            if name.startswith("."):
+                why = "hidden file: skipped"
+            elif (bad := not_regular(p)) is not None:
+                why = f"{bad}: skipped"
+            elif p.suffix.lower() not in suffixes:
+                why = f"unsupported type {p.suffix or '(no suffix)'}: skipped"
+            else:
+                found.append(p)
+                continue
+            typer.echo(f"jixiao: warning: {shown(p)}: {why}", err=True)
+    return sorted(found)
+
+
+class _NoOutput(Exception):
+    """No output file for an input that failed before any table was read."""
+
+
+class _StdoutTables:
+    """Tables written one at a time as `json` (one list) or `jsonl` (one a line), as _dump would."""
+
+    def __init__(self, fmt: str, out=None):
+        self.fmt, self.out, self.first = fmt, out or sys.stdout, True
+
+    def add(self, table) -> None:
+        t = table.model_dump(mode="json")
+        if self.fmt == "jsonl":
+            self.out.write(json.dumps(t, ensure_ascii=False) + "\n")
+            return
+        body = json.dumps(t, ensure_ascii=False, indent=2).replace("\n", "\n  ")
+        self.out.write(("[\n  " if self.first else ",\n  ") + body)
+        self.first = False
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.out.write(("[]" if self.first else "\n]") + "\n")
 
 
 def _dump(tables: list[dict], fmt: Enum) -> str:
@@ -167,6 +280,16 @@ def _said(outcome) -> None:
         _error(outcome.path, outcome.error)
     elif outcome.warning:
         _warning(outcome.path, outcome.warning)
+    for line in outcome.warnings:
+        _warning(outcome.path, line)
+
+
+def _totals(checked) -> dict[str, int]:
+    """Findings by severity over a run (kept by a run's spill as it was made, else counted)."""
+    from .findings import severity_counts
+
+    totals = getattr(checked, "totals", None)
+    return dict(totals) if totals is not None else severity_counts(f for c in checked for f in c.findings)
 
 
 def _exit(outcomes, checked=None, fail_on: Enum = FailOn.never) -> None:
@@ -178,8 +301,13 @@ def _exit(outcomes, checked=None, fail_on: Enum = FailOn.never) -> None:
     if failed:
         typer.echo(f"jixiao: {failed} of {len(outcomes)} input(s) failed", err=True)
         code = 1
+    runs = [t.llm for o in outcomes for t in o.tables if t.llm is not None]
+    if runs and all(r.status == "failed" and not r.cache_hit for r in runs):
+        reason = next((e for r in runs for e in r.errors), "no reason given")
+        typer.echo(f"jixiao: error: every model call failed ({len(runs)} table(s)): {_one_line(reason)[:300]}", err=True)
+        code = 1
     if checked is not None:
-        counts = severity_counts(f for c in checked for f in c.findings)
+        counts = _totals(checked)
         if (fail_on.value == "error" and counts["错误"]) or (fail_on.value == "warning" and (counts["错误"] or counts["警告"])):
             typer.echo(f"jixiao: findings at or above --fail-on {fail_on.value}", err=True)
             code = 1
@@ -187,16 +315,19 @@ def _exit(outcomes, checked=None, fail_on: Enum = FailOn.never) -> None:
         raise typer.Exit(code)
 
 
-def _reports(checked, output: Path, images: bool, max_crops: int) -> None:
+def _reports(checked, outcomes, output: Path, images: bool, max_crops: int) -> None:
     from .findings import severity_counts
     from .report import write_reports
 
     from .workbench.store import run_note  # what became of the reviewer's decisions in this folder
 
+    if not any(o.tables or o.count for o in outcomes):
+        typer.echo("jixiao: error: nothing was read: no table in any input; no reports written", err=True)
+        raise typer.Exit(1)
     paths = write_reports(checked, output, images=images, max_crops=max_crops)
     if note := run_note(output):
         typer.echo(note, err=True)
-    counts = severity_counts(f for c in checked for f in c.findings)
+    counts = _totals(checked)
     typer.echo(f"{len(checked)} table(s) checked: " + ", ".join(f"{s} {n}" for s, n in counts.items())
                + f" -> {', '.join(str(p) for p in paths)}", err=True)
 
@@ -218,7 +349,7 @@ def extract(
 ) -> None:
     """Extract every performance-target table of each input into the output contract."""
     from .batch import read_one
-    from .fileio import OutputNames, write_atomic
+    from .fileio import OutputNames, atomic_file, shown
 
     read = ReadOptions(password=password, ocr=ocr.value, ocr_engine=ocr_engine.value,
                        on_ocr=_ocr_progress if sys.stderr.isatty() else None)
@@ -227,23 +358,36 @@ def extract(
     extractor = _extractor(settings)
     files = _inputs(paths)
     if output is not None:
-        output.mkdir(parents=True, exist_ok=True)
-    names, everything, outcomes = OutputNames(), [], []
+        _prepare_output(output)
+    names, outcomes = OutputNames(files), []
+    stdout = _StdoutTables(fmt.value)
     for path in files:
-        outcome = read_one(path, extractor, settings.read, debug=debug)
-        outcomes.append(outcome)
-        _said(outcome)
-        if outcome.error and not outcome.tables:
-            continue
-        tables = [t.model_dump(mode="json") for t in outcome.tables]
+        # tables are written as they are read, never held: a file of any size keeps memory flat
         if output is None:
-            everything.extend(tables)
+            outcome = read_one(path, extractor, settings.read, debug=debug, on_table=lambda t, v: stdout.add(t))
+            _said(outcome)
+            outcomes.append(outcome)
             continue
-        target = output / f"{names(path, tables[0]['provenance']['sha256'] if tables else '')}.{fmt.value}"
-        write_atomic(target, _dump(tables, fmt))
-        typer.echo(f"{path}: {len(tables)} table(s) -> {target}", err=True)
+        target = output / f"{names(path)}.{fmt.value}"
+        writer = _StdoutTables(fmt.value)
+        outcome = None
+        try:
+            with atomic_file(target) as f:
+                writer.out = f
+                outcome = read_one(path, extractor, settings.read, debug=debug, on_table=lambda t, v: writer.add(t))
+                writer.close()
+                if outcome.error and not outcome.count:
+                    raise _NoOutput()
+        except _NoOutput:
+            pass
+        except OSError as e:
+            _fail(_output_error(e, output))
+        _said(outcome)
+        outcomes.append(outcome)
+        if outcome.count or not outcome.error:
+            typer.echo(f"{shown(path)}: {outcome.count} table(s) -> {shown(target)}", err=True)
     if output is None:
-        sys.stdout.write(_dump(everything, fmt))
+        stdout.close()
     print_usage([t for o in outcomes for t in o.tables])
     _exit(outcomes)
 
@@ -265,8 +409,9 @@ def run(
     killed, it skips the files already done and finishes the rest.
     """
     import dataclasses
+    import sqlite3
 
-    from .batch import run_batch
+    from .batch import OutputLock, run_batch
     from .progress import BatchProgress
 
     settings = _settings(config, backend, ReadOptions(password=password, ocr=ocr.value, ocr_engine=ocr_engine.value),
@@ -274,15 +419,22 @@ def run(
                          use_cache=False if no_cache else None)
     extractor = _extractor(settings)
     files = _inputs(paths)
-    with BatchProgress(len(files)) as progress:
-        settings.read = dataclasses.replace(settings.read, on_ocr=progress.ocr_page)
-        outcomes, checked = run_batch(files, output, settings, extractor, force=force,
-                                      on_file=progress.file_done, debug=debug)
-    for o in outcomes:
-        _said(o)
-    progress.summary(outcomes, checked)
-    print_usage([t for o in outcomes for t in o.tables])
-    _reports(checked, output, images, settings.review.max_crops)
+    _prepare_output(output)
+    try:
+        with OutputLock(output, on_wait=lambda line: typer.echo(f"jixiao: {line}", err=True)):
+            with BatchProgress(len(files)) as progress:
+                settings.read = dataclasses.replace(settings.read, on_ocr=progress.ocr_page)
+                outcomes, checked = run_batch(files, output, settings, extractor, force=force,
+                                              on_file=progress.file_done, debug=debug)
+            for o in outcomes:
+                _said(o)
+            progress.summary(outcomes, checked)
+            print_usage([t for o in outcomes for t in o.tables])
+            _reports(checked, outcomes, output, images, settings.review.max_crops)
+    except (OSError, sqlite3.Error) as e:
+        if debug:
+            raise
+        _fail(_output_error(e, output))
     _exit(outcomes, checked, fail_on)
 
 
@@ -294,15 +446,22 @@ def review(
     config: Config = None, fail_on: FailOnOpt = FailOn.never, images: Images = True, debug: Debug = False,
 ) -> None:
     """Check extraction outputs against their sources and write the reports."""
-    from .batch import conclude_outcomes, review_results
+    from .batch import OutputLock, conclude_outcomes, review_results
 
     settings = _settings(config)
     outcomes = review_results(results, settings.review, _warning, debug)
     for o in outcomes:
-        if o.error:
+        if o.error or o.warnings:
             _said(o)
     checked = conclude_outcomes(outcomes, settings.review)
-    _reports(checked, output, images, settings.review.max_crops)
+    _prepare_output(output)
+    try:
+        with OutputLock(output, on_wait=lambda line: typer.echo(f"jixiao: {line}", err=True)):
+            _reports(checked, outcomes, output, images, settings.review.max_crops)
+    except OSError as e:
+        if debug:
+            raise
+        _fail(_output_error(e, output))
     _exit(outcomes, checked, fail_on)
 
 

@@ -139,6 +139,10 @@ RULES: dict[str, Rule] = {
                        "The rules reading accounts for too little of its source text (coverage under the threshold), "
                        "or meets labels it does not know, or leaves numbers of the funds or indicator grid unread; "
                        "错误 when values were lost"),
+    # the source itself is damaged: what is missing was lost with it (batch.py drops 完整性 comments then)
+    "SRC-01": Rule("数据核对", "错误", "提取结果与原件核对（原件完好性）", True,
+                   "The source is damaged: the PDF had to be repaired, a page's content could not be decoded, "
+                   "or every cell of the table was read empty; replaces the table's 完整性 comments"),
 }
 
 # §4.3: a rule that fires suppresses another on the same indicator (or table)

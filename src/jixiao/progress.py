@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .fileio import shown
 from .findings import SEVERITY_ORDER, severity_counts
 
 
@@ -26,7 +27,7 @@ class BatchProgress:
         self.progress.__exit__(*exc)
 
     def file_done(self, outcome) -> None:
-        self.tables += len(outcome.tables)
+        self.tables += outcome.count or len(outcome.tables)
         self.failed += bool(outcome.error)
         self.resumed += outcome.resumed
         for t in outcome.tables:
@@ -46,14 +47,20 @@ class BatchProgress:
 
     def summary(self, outcomes, checked) -> None:
         """Per file: tables found, findings by severity, failures with their reasons."""
-        by_file: dict[str, list] = {}
-        for c in checked:
-            by_file.setdefault(c.table.provenance.source_file, []).extend(c.findings)
+        by_file = getattr(checked, "by_file", None)  # a run's spill counted them as it was made
+        if by_file is None:
+            by_file = {}
+            for c in checked:
+                counts = by_file.setdefault(c.table.provenance.source_file, dict.fromkeys(SEVERITY_ORDER, 0))
+                for k, v in severity_counts(c.findings).items():
+                    counts[k] += v
         table = Table(title="jixiao run", show_lines=False)
-        for col in ("file", "tables", *SEVERITY_ORDER, "note"):
+        table.add_column("file", overflow="fold")  # the path as given, whole: never cut to a shared prefix
+        for col in ("tables", *SEVERITY_ORDER):
             table.add_column(col)
+        table.add_column("note", overflow="fold")
         for o in outcomes:
-            fs = by_file.get(str(o.path), [])
+            counts = by_file.get(str(o.path)) or dict.fromkeys(SEVERITY_ORDER, 0)
             note = o.error or o.warning or ("done before (resumed)" if o.resumed else "")
-            table.add_row(str(o.path), str(len(o.tables)), *map(str, severity_counts(fs).values()), note)
+            table.add_row(shown(o.path), str(o.count or len(o.tables)), *map(str, counts.values()), note)
         self.console.print(table)

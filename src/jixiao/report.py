@@ -4,25 +4,58 @@ from __future__ import annotations
 
 import base64
 from copy import copy
-import json
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+import os
+import re
+
 import jinja2
+from markupsafe import Markup
 
 from .check import Checked
 from .findings import DIMENSIONS, SEVERITY_ORDER, Finding, severity_counts, sort_key
-from .fileio import write_atomic
+from .fileio import temp_path
 from .models import indicator_path
+
+# What one cell of a document may contribute to a report: a 54 MB line must not become a 648 MB
+# findings.json (it is quoted by every finding that cites it).  The rest is cut with a marker.
+CELL_CAP = 2000
+# A run of more projects than this gets review.html and review.md as an index page plus one page
+# for every PART_SIZE projects (review-p001.html, ...): each page stays small enough to open.
+PART_SIZE = 200
+
+
+def cap(value):
+    """A document's string as a report shows it: at most CELL_CAP characters, cut with a marker."""
+    if isinstance(value, str) and len(value) > CELL_CAP and not isinstance(value, Markup) \
+            and not value.startswith("data:image/"):
+        return value[:CELL_CAP] + f"…［已截断：原文共{len(value)}字］"
+    return value
+
+
+_MD_SPECIAL = re.compile(r"[\\|<>&`\r\n]")
+_MD_ESCAPES = {"\\": "\\\\", "|": "\\|", "<": "&lt;", ">": "&gt;", "&": "&amp;", "`": "\\`", "\r": " ", "\n": " "}
+
+
+def md_text(value):
+    """Text from a document as review.md shows it: table syntax (|), HTML and line breaks escaped,
+    so a cell neither adds columns nor brings markup."""
+    value = cap(value)
+    if isinstance(value, str):
+        return _MD_SPECIAL.sub(lambda m: _MD_ESCAPES[m.group()], value)
+    return value
+
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("jixiao", "templates"),
     autoescape=jinja2.select_autoescape(["html", "j2"], default_for_string=True),
-    trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+    trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined, finalize=cap,
 )
 _md_env = jinja2.Environment(loader=jinja2.PackageLoader("jixiao", "templates"), autoescape=False,
-                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+                             finalize=md_text)
 
 SEVERITY_COLOURS = {"错误": "F8D7DA", "警告": "FFF3CD", "建议": "D1ECF1"}
 
@@ -47,20 +80,145 @@ def _by_dimension(findings: list[Finding]) -> list[tuple[str, list[dict]]]:
             for d in DIMENSIONS if any(f.dimension == d for f in findings)]
 
 
-def write_reports(checked: list[Checked], out: Path, images: bool = True, max_crops: int = 400) -> list[Path]:
+def _capped(data):
+    """A JSON-ready structure with every string capped (see CELL_CAP)."""
+    if isinstance(data, str):
+        return cap(data)
+    if isinstance(data, dict):
+        return {k: _capped(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_capped(v) for v in data]
+    return data
+
+
+def _json_list(items) -> Iterable[str]:
+    from .batch import json_list
+
+    return json_list(items)
+
+
+class ReportSet:
+    """Reports written under unique temporary names, moved into place together at the end (or
+    not at all: on failure every temporary file is removed and the old reports stay)."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.pending: list[tuple[Path, Path]] = []  # (temporary, final)
+
+    def target(self, name: str) -> Path:
+        tmp = temp_path(self.out / name)
+        self.pending.append((tmp, self.out / name))
+        return tmp
+
+    def write(self, name: str, parts: Iterable[str]) -> None:
+        with open(self.target(name), "w", encoding="utf-8") as f:
+            for part in parts:
+                f.write(part)
+
+    def __enter__(self) -> ReportSet:
+        return self
+
+    def __exit__(self, kind, *exc) -> None:
+        if kind is not None:
+            for tmp, _final in self.pending:
+                tmp.unlink(missing_ok=True)
+            return
+        mask = os.umask(0)
+        os.umask(mask)
+        for tmp, _final in self.pending:
+            os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; reports are ordinary files
+            with open(tmp, "rb") as f:
+                os.fsync(f.fileno())
+        for tmp, final in self.pending:
+            os.replace(tmp, final)
+
+    @property
+    def paths(self) -> list[Path]:
+        return [final for _tmp, final in self.pending]
+
+
+_PART = re.compile(r"^review-p\d{3,}\.(html|md)$")
+
+
+def _chunks(checked: Iterable[Checked], size: int) -> Iterator[list[Checked]]:
+    part: list[Checked] = []
+    for c in checked:
+        part.append(c)
+        if len(part) == size:
+            yield part
+            part = []
+    if part:
+        yield part
+
+
+def write_reports(checked: Iterable[Checked], out: Path, images: bool = True, max_crops: int = 400) -> list[Path]:
+    """findings.json, review.md, review.xlsx and review.html, as one set (see ReportSet).
+
+    `checked` is a list, or anything with a length that can be iterated again and again (a run's
+    spill of checked tables): every report is written piece by piece, one part at a time.  A run
+    of more than PART_SIZE projects gets review.html and review.md as an index with one page per
+    PART_SIZE projects beside them."""
     out.mkdir(parents=True, exist_ok=True)
-    findings = [f for c in checked for f in c.findings]
-    paths = [out / "findings.json", out / "review.md", out / "review.xlsx", out / "review.html"]
-    write_atomic(paths[0], json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False, indent=2) + "\n")
-    write_atomic(paths[1], render_markdown(checked))
-    write_xlsx(checked, paths[2])
-    write_atomic(paths[3], render_html(checked, images=images, max_crops=max_crops))
-    return paths
+    split = len(checked) > PART_SIZE
+    with ReportSet(out) as reports:
+        reports.write("findings.json", _json_list(_capped(f.model_dump(mode="json")) for c in checked for f in c.findings))
+        if not split:
+            small = list(checked)
+            reports.write("review.md", render_markdown_parts(small))
+        else:
+            index = _index(checked, "md")
+            reports.write("review.md", _md_env.get_template("review_index.md.j2").generate(**index))
+            for k, part in enumerate(_chunks(checked, PART_SIZE), 1):
+                reports.write(f"review-p{k:03d}.md", render_markdown_parts(part, first=(k - 1) * PART_SIZE + 1))
+        _save_xlsx(checked, reports.target("review.xlsx"))
+        if not split:
+            reports.write("review.html", render_html_parts(small, images, max_crops))
+        else:
+            index = _index(checked, "html")
+            reports.write("review.html", _env.get_template("review_index.html.j2").generate(**index))
+            budget = max_crops
+            for k, part in enumerate(_chunks(checked, PART_SIZE), 1):
+                reports.write(f"review-p{k:03d}.html", render_html_parts(part, images, budget, first=(k - 1) * PART_SIZE + 1))
+                budget = max(0, budget - PART_SIZE)
+        written = list(reports.paths)
+    keep = {p.name for p in written}
+    for stale in out.iterdir():  # pages of an earlier, larger run
+        if _PART.match(stale.name) and stale.name not in keep:
+            stale.unlink(missing_ok=True)
+    return [p for p in written if not _PART.match(p.name)]
 
 
-def _context(checked: list[Checked]) -> dict:
+def _index(checked: Iterable[Checked], ext: str) -> dict:
+    """The index page of a split report: one row per project, linking to its page; the rows are
+    made as the page is written (one pass over the run for the header and totals first)."""
+    totals = getattr(checked, "totals", None)
+    departments, years = set(), set()
+    count = 0
+    for c in checked:
+        count += 1
+        t = c.table
+        if t.competent_department:
+            departments.add(t.competent_department)
+        if t.year:
+            years.add(str(t.year))
+    if totals is None:
+        totals = severity_counts(f for c in checked for f in c.findings)
+
+    def rows():
+        for n, c in enumerate(checked, 1):
+            t = c.table
+            yield {"n": n, "page": f"review-p{(n - 1) // PART_SIZE + 1:03d}.{ext}",
+                   "name": t.project_name or "（未识别项目名称）", "department": t.competent_department or "—",
+                   "total": t.funds.total_all_levels, "counts": severity_counts(c.findings), "grade": c.grade}
+
+    pages = [{"page": f"review-p{k + 1:03d}.{ext}", "first": k * PART_SIZE + 1, "last": min(count, (k + 1) * PART_SIZE)}
+             for k in range(-(-count // PART_SIZE))]
+    return {"rows": rows(), "pages": pages, "totals": dict(totals), "header": _header(departments, years), "count": count}
+
+
+def _context(checked: list[Checked], first: int = 1) -> dict:
     projects = []
-    for n, c in enumerate(checked, 1):
+    for n, c in enumerate(checked, first):
         by_indicator = defaultdict(list)
         for f in c.findings:
             if f.indicator is not None:
@@ -82,8 +240,17 @@ def report_header(checked: list[Checked]) -> dict[str, str]:
 
     from .workbench.store import default_reviewer
 
-    depts = sorted({c.table.competent_department for c in checked if c.table.competent_department})
-    years = sorted({str(c.table.year) for c in checked if c.table.year})
+    return _header({c.table.competent_department for c in checked if c.table.competent_department},
+                   {str(c.table.year) for c in checked if c.table.year})
+
+
+def _header(departments: set[str], years: set[str]) -> dict[str, str]:
+    import datetime as dt
+    import os
+
+    from .workbench.store import default_reviewer
+
+    depts, years = sorted(departments), sorted(years)
     today = dt.date.today()
     return {"部门": "、".join(depts[:5]) + (f"等{len(depts)}个部门" if len(depts) > 5 else "") or "—",
             "年度": "、".join(years) or "—", "审核日期": f"{today.year}年{today.month}月{today.day}日",
@@ -91,14 +258,22 @@ def report_header(checked: list[Checked]) -> dict[str, str]:
 
 
 def render_markdown(checked: list[Checked]) -> str:
-    return _md_env.get_template("review.md.j2").render(**_context(checked))
+    return "".join(render_markdown_parts(checked))
+
+
+def render_markdown_parts(checked: list[Checked], first: int = 1) -> Iterable[str]:
+    return _md_env.get_template("review.md.j2").generate(**_context(checked, first))
 
 
 def render_html(checked: list[Checked], images: bool = True, max_crops: int = 400) -> str:
-    ctx = _context(checked)
-    crops = _crops(checked, max_crops) if images else {}
+    return "".join(render_html_parts(checked, images, max_crops))
+
+
+def render_html_parts(checked: list[Checked], images: bool = True, max_crops: int = 400, first: int = 1) -> Iterable[str]:
+    ctx = _context(checked, first)
+    crops = _crops(checked, max_crops) if images and max_crops > 0 else {}
     ctx["crop"] = lambda src, page, bbox: crops.get((src, page, tuple(bbox))) if bbox else None
-    return _env.get_template("review.html.j2").render(**ctx)
+    return _env.get_template("review.html.j2").generate(**ctx)
 
 
 def _crops(checked: list[Checked], limit: int = 400) -> dict[tuple[str, int, tuple], str]:
@@ -151,12 +326,24 @@ def _crops(checked: list[Checked], limit: int = 400) -> dict[tuple[str, int, tup
 
 def _safe(value):
     """A cell from a document must never run as a formula in Excel (=, +, -, @ at the start)."""
+    value = cap(value)
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 
 
 def write_xlsx(checked: list[Checked], path: Path) -> None:
+    """review.xlsx, written under a unique temporary name and renamed into place."""
+    tmp = temp_path(path)
+    try:
+        _save_xlsx(checked, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _save_xlsx(checked: list[Checked], path: Path) -> None:
     # write-only mode streams rows to disk: linear time and flat memory for runs of any size
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -174,27 +361,11 @@ def write_xlsx(checked: list[Checked], path: Path) -> None:
         "审核意见": (["序号", "项目名称", "审核维度", "严重度", "规则", "指标", "审核意见", "依据", "页码"],
                     [6, 24, 10, 8, 10, 26, 80, 40, 8]),
     }
-    rows: dict[str, list[tuple[list, str | None]]] = {title: [] for title in sheets}
-    for n, c in enumerate(checked, 1):
-        t, counts = c.table, severity_counts(c.findings)
-        pages = ",".join(map(str, t.provenance.pages))
-        worst = next((s for s in SEVERITY_ORDER if counts[s]), None)
-        rows["项目"].append(([n, t.project_name, t.competent_department, t.implementing_unit, t.project_attribute,
-                             t.project_period, t.funds.total_all_levels, t.funds.fiscal_all_levels,
-                             "\n".join(t.overall_goals), "\n".join(t.annual_goals), len(t.indicators),
-                             counts["错误"], counts["警告"], counts["建议"], c.grade, t.provenance.source_file, pages],
-                            worst))
-        comments = {m["indicator"]: m for m in merged_comments([f for f in c.findings if f.indicator is not None])}
-        for i, ind in enumerate(t.indicators):
-            m = comments.get(ind.name)
-            ev = t.evidence.get(indicator_path(i, "value_text")) or t.evidence.get(indicator_path(i, "name"))
-            rows["指标"].append(([n, t.project_name, ind.level1, ind.level2, ind.name, ind.value_text, ind.operator,
-                                 ind.value, ind.unit, m["severity"] if m else None, m["message"] if m else None,
-                                 (ev.cell or ev.page) if ev else None], m["severity"] if m else None))
-        for f in sorted(c.findings, key=sort_key):
-            page = next((s.cell or s.page for s in f.evidence if s.cell or s.page is not None), None)
-            rows["审核意见"].append(([n, t.project_name, f.dimension, f.severity, f.rule, f.indicator, f.message,
-                                   f.basis, page], f.severity))
+    # rows are made sheet by sheet as they are written: nothing of the whole run is held twice
+    count = {"项目": len(checked), "指标": getattr(checked, "indicators", None), "审核意见": getattr(checked, "findings", None)}
+    if count["指标"] is None or count["审核意见"] is None:
+        count.update({"指标": sum(len(c.table.indicators) for c in checked), "审核意见": sum(len(c.findings) for c in checked)})
+    rows = {title: _xlsx_rows(checked, title) for title in sheets}
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     fills = {s: PatternFill("solid", fgColor=colour) for s, colour in SEVERITY_COLOURS.items()}
     # only these columns get a style: wrapped long text, and the severity colour; the rest are
@@ -205,7 +376,7 @@ def write_xlsx(checked: list[Checked], path: Path) -> None:
         for col, width in enumerate(widths, 1):
             ws.column_dimensions[get_column_letter(col)].width = width
         ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{len(rows[title]) + 1}"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count[title] + 1}"
         head = []
         for h in headers:
             cell = WriteOnlyCell(ws, value=h)
@@ -234,6 +405,31 @@ def write_xlsx(checked: list[Checked], path: Path) -> None:
                     v = cell
                 out.append(v)
             ws.append(out)
-    tmp = path.with_name(f".{path.name}.tmp")
-    wb.save(tmp)
-    tmp.replace(path)
+    wb.save(path)
+
+
+def _xlsx_rows(checked: list[Checked], title: str):
+    """(values, severity) for each row of one sheet of review.xlsx."""
+    for n, c in enumerate(checked, 1):
+        t = c.table
+        if title == "项目":
+            counts = severity_counts(c.findings)
+            pages = ",".join(map(str, t.provenance.pages))
+            worst = next((s for s in SEVERITY_ORDER if counts[s]), None)
+            yield ([n, t.project_name, t.competent_department, t.implementing_unit, t.project_attribute,
+                    t.project_period, t.funds.total_all_levels, t.funds.fiscal_all_levels,
+                    "\n".join(t.overall_goals), "\n".join(t.annual_goals), len(t.indicators),
+                    counts["错误"], counts["警告"], counts["建议"], c.grade, t.provenance.source_file, pages], worst)
+        elif title == "指标":
+            comments = {m["indicator"]: m for m in merged_comments([f for f in c.findings if f.indicator is not None])}
+            for i, ind in enumerate(t.indicators):
+                m = comments.get(ind.name)
+                ev = t.evidence.get(indicator_path(i, "value_text")) or t.evidence.get(indicator_path(i, "name"))
+                yield ([n, t.project_name, ind.level1, ind.level2, ind.name, ind.value_text, ind.operator,
+                        ind.value, ind.unit, m["severity"] if m else None, m["message"] if m else None,
+                        (ev.cell or ev.page) if ev else None], m["severity"] if m else None)
+        else:
+            for f in sorted(c.findings, key=sort_key):
+                page = next((s.cell or s.page for s in f.evidence if s.cell or s.page is not None), None)
+                yield ([n, t.project_name, f.dimension, f.severity, f.rule, f.indicator, f.message,
+                        f.basis, page], f.severity)

@@ -11,7 +11,9 @@ in `read_pages` below that recognises it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
+from contextvars import ContextVar
 from pathlib import Path
 
 from ..document import InputError, Row
@@ -32,13 +34,33 @@ SUFFIXES = {".pdf"} | TEXT_SUFFIXES | IMAGE_SUFFIXES | HTML_SUFFIXES | SHEET_SUF
 _IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"II*\x00", b"MM\x00*")
 
 
+_DAMAGE: ContextVar[list | None] = ContextVar("jixiao_damage", default=None)
+
+
+@contextlib.contextmanager
+def collecting_damage(into: list[tuple[int | None, str]]) -> Iterator[list]:
+    """Collect, while reading, what a reader noticed was damaged: (page or None for the whole file, reason)."""
+    token = _DAMAGE.set(into)
+    try:
+        yield into
+    finally:
+        _DAMAGE.reset(token)
+
+
+def note_damage(page: int | None, reason: str) -> None:
+    """A reader saying that part of its input is damaged and may have been read incompletely."""
+    into = _DAMAGE.get()
+    if into is not None and (page, reason) not in into:
+        into.append((page, reason))
+
+
 def read_pages(path: Path, options: ReadOptions | None = None) -> Iterator[list[Row]]:
     """Rows of each page of a PDF, image or text file, in page order."""
+    from ..fileio import not_regular
+
     options = options or ReadOptions()
-    if not path.exists():
-        raise InputError("no such file")
-    if path.is_dir():
-        raise InputError("is a directory")
+    if (why := not_regular(path)) is not None:  # never open a FIFO or a device: it would block
+        raise InputError(why)
     with open(path, "rb") as f:
         head = f.read(1024)
     if not head:

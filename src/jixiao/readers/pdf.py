@@ -23,13 +23,31 @@ from .layout import layout, turner
 _TEXT_FLAGS = (pymupdf.TEXTFLAGS_DICT & ~pymupdf.TEXT_PRESERVE_IMAGES) | pymupdf.TEXT_COLLECT_VECTORS
 
 
+# MuPDF's warnings that mean part of a page's content was lost (it reads on past them, silently)
+_LOST = re.compile(r"zlib error|cannot load content stream|object is not a stream|unknown keyword|"
+                   r"non-page object|syntax error|format error|cannot find|unexpected|read error|decode error",
+                   re.IGNORECASE)
+
+
+def _warnings() -> list[str]:
+    """MuPDF's warnings since the last call (they are also kept from being printed on stderr)."""
+    text = pymupdf.TOOLS.mupdf_warnings(reset=True) or ""
+    return [w for w in text.splitlines() if w.strip() and not w.startswith("... repeated")]
+
+
 def pdf_pages(path: Path, options: ReadOptions) -> Iterator[list[Row]]:
+    from . import note_damage
+
     password = options.password
+    pymupdf.TOOLS.mupdf_display_errors(False)  # its messages are read below and said in one line
+    pymupdf.TOOLS.mupdf_display_warnings(False)
+    _warnings()
     try:
         doc = pymupdf.open(path, filetype="pdf")
         doc.page_count  # MuPDF only notices some damage when it counts pages
     except Exception as e:  # PyMuPDF raises its own FileDataError and plain RuntimeErrors
-        raise InputError(f"damaged PDF, cannot be opened: {e}") from None
+        raise InputError(f"damaged PDF, cannot be opened: {_mupdf_reason(e)}") from None
+    repaired = False
     with doc:
         if doc.needs_pass:
             if not password:
@@ -39,11 +57,18 @@ def pdf_pages(path: Path, options: ReadOptions) -> Iterator[list[Row]]:
         if doc.page_count == 0:
             raise InputError("PDF has no pages")
         for number in range(doc.page_count):
-            page = doc[number]
+            if doc.is_repaired and not repaired:
+                repaired = True
+                note_damage(None, "PDF文件已损坏，经修复后读取，可能缺页或缺表")
+            _warnings()
             try:
+                page = doc[number]
                 rows = page_rows(page) if options.ocr != "force" else []
             except Exception as e:  # a damaged page object or content stream
-                raise InputError(f"damaged PDF, page {number + 1} cannot be read: {e}") from None
+                raise InputError(f"damaged PDF, page {number + 1} cannot be read: {_mupdf_reason(e)}") from None
+            lost = [w for w in _warnings() if _LOST.search(w)]
+            if lost:
+                note_damage(number + 1, lost[0][:120])
             if options.ocr == "force" or (options.ocr == "auto" and _needs_ocr(page, rows)):
                 rows = ocr_rows(page, options.ocr_engine)
                 if options.on_ocr:
@@ -54,6 +79,19 @@ def pdf_pages(path: Path, options: ReadOptions) -> Iterator[list[Row]]:
                 # pages are read once, in order)
                 pymupdf.TOOLS.store_shrink(100)
             yield rows
+        if doc.is_repaired and not repaired:
+            note_damage(None, "PDF文件已损坏，经修复后读取，可能缺页或缺表")
+
+
+def _mupdf_reason(e: Exception) -> str:
+    """MuPDF's exception as words: `code=5: ...` and FzErrorLimit are not for people."""
+    name, text = type(e).__name__, (str(e).splitlines() or [""])[0]
+    if name == "FzErrorLimit" or "code=5" in text:
+        return "exceeds a safety limit of the PDF library (too large, or a cyclic or bomb-like structure)"
+    if isinstance(e, RecursionError):
+        return "its structure loops (e.g. a cyclic page tree)"
+    text = re.sub(r"^code=\d+:\s*", "", text)
+    return text or name
 
 
 def page_rows(page: pymupdf.Page) -> list[Row]:
