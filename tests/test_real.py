@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from jixiao.report import read_findings
+
 from jixiao.pipeline import extract_file
 from jixiao.score import compare
 
@@ -74,7 +76,7 @@ def _jixiao(*args):
 
 
 def _findings(folder: Path) -> set[tuple]:
-    data = json.loads((folder / "findings.json").read_text(encoding="utf-8"))
+    data = read_findings(folder / "findings.json")
     return {(f["table"], f["rule"], f["indicator"]) for f in data if not f["rule"].startswith("EXTRACT")}
 
 

@@ -64,7 +64,8 @@ class Manifest:
 
     def record(self, path: Path, sha: str, settings: str, outcome: FileOutcome) -> None:
         verification = json.dumps([{"groundings": [g.model_dump(mode="json") for g in v.groundings],
-                                    "findings": [f.model_dump(mode="json") for f in v.findings]}
+                                    "findings": [f.model_dump(mode="json") for f in v.findings],
+                                    "facts": v.facts_json()}
                                    for v in outcome.verifications], ensure_ascii=False)
         status = "failed" if outcome.error and not outcome.tables else "done"
         with self.db:
@@ -183,7 +184,7 @@ def _resume(outcome: FileOutcome, out: Path, done) -> FileOutcome:
     outcome.tables = [ExtractedTable.model_validate(t) for t in data]
     outcome.verifications = [
         Verification([Grounding.model_validate(g) for g in v["groundings"]],
-                     [Finding.model_validate(f) for f in v["findings"]])
+                     [Finding.model_validate(f) for f in v["findings"]], Verification.facts_from(v.get("facts")))
         for v in json.loads(verification)]
     if not outcome.tables and not outcome.error:
         outcome.warning = "no performance target table found"

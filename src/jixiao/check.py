@@ -57,6 +57,16 @@ class Verification:
     findings: list[Finding] = field(default_factory=list)
     facts: TableFacts | None = None  # what the review rules may rely on (None: only what the table carries)
 
+    def facts_json(self) -> dict | None:
+        """The facts as stored in a run's manifest (a resumed run reviews with the same facts)."""
+        from dataclasses import asdict
+
+        return asdict(self.facts) if self.facts is not None else None
+
+    @staticmethod
+    def facts_from(data: dict | None) -> TableFacts | None:
+        return TableFacts(**data) if data else None
+
 
 def _finding(rule: str, table: ExtractedTable, ref: str, indicator: str | None, sources: list[Source], **ctx) -> Finding:
     return make_finding(rule, table.project_name, ref, indicator, sources, **ctx)

@@ -9,10 +9,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
+import re
+
 import jinja2
 
 from .check import Checked
-from .findings import DIMENSIONS, SEVERITY_ORDER, Finding, severity_counts, sort_key
+from .findings import DIMENSIONS, SEVERITY_ORDER, Finding, conclusion, severity_counts, sort_key
 from .fileio import write_atomic
 from .models import indicator_path
 
@@ -37,9 +39,28 @@ def merged_comments(findings: Iterable[Finding]) -> list[dict]:
     for (_kind, _k), fs in groups.items():
         fs.sort(key=sort_key)
         out.append({"severity": fs[0].severity, "indicator": fs[0].indicator, "rules": [f.rule for f in fs],
-                    "dimension": fs[0].dimension, "message": "".join(f.message for f in fs), "findings": fs})
+                    "dimension": fs[0].dimension, "message": one_sentence(fs), "findings": fs,
+                    "basis": "；".join(dict.fromkeys(f.basis for f in fs)),
+                    "by_model": any(f.drafted_by == "model" for f in fs)})
     out.sort(key=lambda c: sort_key(c["findings"][0]))
     return out
+
+
+def one_sentence(findings: list[Finding]) -> str:
+    """Several comments on one indicator as one comment a reviewer would write: the first whole, the others
+    without repeating the indicator's name, joined by “；”, one full stop at the end."""
+    if len(findings) == 1:
+        return findings[0].message
+    name = findings[0].indicator
+    parts = []
+    for n, f in enumerate(findings):
+        text = f.message.strip().rstrip("。")
+        if n and name:
+            text = re.sub(r"^[^“”。]{0,8}“" + re.escape(name) + "”", "该指标", text, count=1)
+            if not text.startswith("该指标"):
+                text = "此外，" + text
+        parts.append(text.replace("。", "，"))
+    return "；".join(parts) + "。"
 
 
 def _by_dimension(findings: list[Finding]) -> list[tuple[str, list[dict]]]:
@@ -51,7 +72,7 @@ def write_reports(checked: list[Checked], out: Path, images: bool = True, max_cr
     out.mkdir(parents=True, exist_ok=True)
     findings = [f for c in checked for f in c.findings]
     paths = [out / "findings.json", out / "review.md", out / "review.xlsx", out / "review.html"]
-    write_atomic(paths[0], json.dumps([f.model_dump(mode="json") for f in findings], ensure_ascii=False, indent=2) + "\n")
+    write_atomic(paths[0], json.dumps(findings_document(checked), ensure_ascii=False, indent=2) + "\n")
     write_atomic(paths[1], render_markdown(checked))
     write_xlsx(checked, paths[2])
     write_atomic(paths[3], render_html(checked, images=images, max_crops=max_crops))
@@ -70,9 +91,81 @@ def _context(checked: list[Checked]) -> dict:
             "indicator_comments": {k: merged_comments(v)[0] for k, v in by_indicator.items()},
             "table_comments": merged_comments([f for f in c.findings if f.indicator is None]),
             "ungrounded": [g for g in c.groundings if g.status != "exact"],
+            "summary": c.summary(), "score": c.score,
         })
     return {"projects": projects, "totals": severity_counts([f for c in checked for f in c.findings]),
-            "header": report_header(checked)}
+            "header": report_header(checked), "ranking": department_ranking(checked)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Review content: findings.json with each table's rule outcomes, the ranking, the official 审核表
+
+
+def findings_document(checked: list[Checked]) -> dict:
+    """findings.json: every finding, and per table its score, grade and the outcome of every rule."""
+    return {
+        "findings": [f.model_dump(mode="json") for c in checked for f in c.findings],
+        "tables": [{"table_ref": c.ref, "table": c.table.project_name, "competent_department": c.table.competent_department,
+                    "source_file": c.table.provenance.source_file, "grade": c.grade, "conclusion": conclusion(c.grade),
+                    "score": c.score, "summary": {k: v for k, v in c.summary().items() if k != "text"},
+                    "summary_text": c.summary()["text"], "rules": c.outcomes} for c in checked],
+    }
+
+
+def read_findings(path: Path) -> list[dict]:
+    """The findings of a findings.json, in either form (this one, or the plain list of earlier versions)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return data["findings"] if isinstance(data, dict) else data
+
+
+def department_ranking(checked: list[Checked]) -> list[dict]:
+    """主管部门 ranked by the mean score of their tables (findings.table_score), best first."""
+    groups: dict[str, list[Checked]] = defaultdict(list)
+    for c in checked:
+        groups[c.table.competent_department or "（未识别主管部门）"].append(c)
+    rows = []
+    for dept, cs in groups.items():
+        scores = [c.score for c in cs if c.score is not None]
+        counts = severity_counts([f for c in cs for f in c.findings])
+        rows.append({"department": dept, "tables": len(cs), "mean": round(sum(scores) / len(scores), 1) if scores else None,
+                     "lowest": min(scores) if scores else None, **counts})
+    rows.sort(key=lambda r: (-(r["mean"] or 0), r["department"]))
+    for n, r in enumerate(rows, 1):
+        r["rank"] = n
+    return rows
+
+
+AUDIT_SECTIONS = ("总体目标", "产出指标", "效益指标", "满意度指标")
+# table-level rules that speak about one section of the 审核表; the rest are 需补充完善事项
+_SECTION_OF_RULE = {"GOAL": "总体目标", "REL-01": "总体目标", "REL-02": "总体目标", "COMP-03": "总体目标",
+                    "AI-02": "总体目标", "COMP-04": "产出指标", "COMP-05": "效益指标", "COMP-06": "满意度指标"}
+
+
+def audit_form(c: Checked) -> dict:
+    """The official 审核表 of one project: 审核意见 under 总体目标 / 产出指标 / 效益指标 / 满意度指标, then
+    需补充完善事项 and the 审核结论 (通过 / 修改后通过 / 不予通过, from the suggested grade)."""
+    return {"project": c.table.project_name or "（未识别项目名称）", "department": c.table.competent_department,
+            "source_file": c.table.provenance.source_file, "grade": c.grade, "score": c.score,
+            "sections": audit_sections(c.table, c.findings), "conclusion": conclusion(c.grade)}
+
+
+def audit_sections(table, findings: list[Finding], texts: dict[int, str] | None = None) -> dict[str, list[str]]:
+    """The 审核表's sections of one table: section -> comments (one per indicator, merged into one sentence).
+
+    `texts` (id of a finding -> its text) lets the Word export put a reviewer's edited comment in place of the
+    drafted one."""
+    levels = {ind.name: ind.level1 for ind in table.indicators}
+    sections: dict[str, list[Finding]] = {s: [] for s in (*AUDIT_SECTIONS, "需补充完善事项")}
+    for f in findings:
+        section = None
+        if f.indicator is not None:
+            section = levels.get(f.indicator)
+        else:
+            section = _SECTION_OF_RULE.get(f.rule) or _SECTION_OF_RULE.get(f.rule.split("-")[0])
+        sections[section if section in sections else "需补充完善事项"].append(f)
+    if texts is not None:
+        return {k: [texts.get(id(f), f.message) for f in v] for k, v in sections.items()}
+    return {k: [m["message"] for m in merged_comments(v)] for k, v in sections.items()}
 
 
 def report_header(checked: list[Checked]) -> dict[str, str]:
@@ -149,11 +242,20 @@ def _crops(checked: list[Checked], limit: int = 400) -> dict[tuple[str, int, tup
 # Excel
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _safe(value):
-    """A cell from a document must never run as a formula in Excel (=, +, -, @ at the start)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    """For writers that cannot type a cell as text (decisions.xlsx): an apostrophe before a formula start."""
+    if isinstance(value, str) and value[:1] in _FORMULA_START:
         return "'" + value
     return value
+
+
+def _formula_like(value) -> bool:
+    """A cell from a document must never run as a formula in Excel (=, +, -, @ at the start): such cells are
+    written as text (type "s", text number format, Excel's quote prefix), never with an apostrophe added."""
+    return isinstance(value, str) and value[:1] in _FORMULA_START
 
 
 def write_xlsx(checked: list[Checked], path: Path) -> None:
@@ -166,15 +268,18 @@ def write_xlsx(checked: list[Checked], path: Path) -> None:
     wb = Workbook(write_only=True)
     sheets = {
         "项目": (["序号", "项目名称", "主管部门", "实施单位", "项目属性", "项目期", "年度资金总额（万元）", "财政拨款（万元）",
-                  "年度总体目标", "年度目标", "指标数", "错误", "警告", "建议", "建议等级", "来源文件", "页码"],
-                 [10, 28, 18, 18, 12, 10, 14, 14, 40, 40, 8, 8, 8, 8, 10, 30, 8]),
+                  "年度总体目标", "年度目标", "指标数", "错误", "警告", "建议", "建议等级", "来源文件", "页码",
+                  "得分", "审核结论", "规则核查"],
+                 [10, 28, 18, 18, 12, 10, 14, 14, 40, 40, 8, 8, 8, 8, 10, 30, 8, 8, 12, 50]),
         "指标": (["序号", "项目名称", "一级指标", "二级指标", "三级指标", "指标值", "运算符", "数值", "单位", "严重度",
-                  "审核意见", "页码"],
-                 [6, 24, 12, 16, 30, 14, 8, 10, 8, 8, 70, 8]),
-        "审核意见": (["序号", "项目名称", "审核维度", "严重度", "规则", "指标", "审核意见", "依据", "页码"],
-                    [6, 24, 10, 8, 10, 26, 80, 40, 8]),
+                  "审核意见", "页码", "来源文件"],
+                 [6, 24, 12, 16, 30, 14, 8, 10, 8, 8, 70, 8, 30]),
+        "审核意见": (["序号", "项目名称", "审核维度", "严重度", "规则", "指标", "审核意见", "依据", "页码", "来源文件", "起草"],
+                    [6, 24, 10, 8, 10, 26, 80, 40, 8, 30, 8]),
+        **_review_sheets(checked),
     }
     rows: dict[str, list[tuple[list, str | None]]] = {title: [] for title in sheets}
+    rows.update(_review_sheet_rows(checked))
     for n, c in enumerate(checked, 1):
         t, counts = c.table, severity_counts(c.findings)
         pages = ",".join(map(str, t.provenance.pages))
@@ -182,7 +287,8 @@ def write_xlsx(checked: list[Checked], path: Path) -> None:
         rows["项目"].append(([n, t.project_name, t.competent_department, t.implementing_unit, t.project_attribute,
                              t.project_period, t.funds.total_all_levels, t.funds.fiscal_all_levels,
                              "\n".join(t.overall_goals), "\n".join(t.annual_goals), len(t.indicators),
-                             counts["错误"], counts["警告"], counts["建议"], c.grade, t.provenance.source_file, pages],
+                             counts["错误"], counts["警告"], counts["建议"], c.grade, t.provenance.source_file, pages,
+                             c.score, conclusion(c.grade), c.summary()["text"] if c.outcomes else None],
                             worst))
         comments = {m["indicator"]: m for m in merged_comments([f for f in c.findings if f.indicator is not None])}
         for i, ind in enumerate(t.indicators):
@@ -190,16 +296,19 @@ def write_xlsx(checked: list[Checked], path: Path) -> None:
             ev = t.evidence.get(indicator_path(i, "value_text")) or t.evidence.get(indicator_path(i, "name"))
             rows["指标"].append(([n, t.project_name, ind.level1, ind.level2, ind.name, ind.value_text, ind.operator,
                                  ind.value, ind.unit, m["severity"] if m else None, m["message"] if m else None,
-                                 (ev.cell or ev.page) if ev else None], m["severity"] if m else None))
+                                 (ev.cell or ev.page) if ev else None, t.provenance.source_file],
+                                m["severity"] if m else None))
         for f in sorted(c.findings, key=sort_key):
             page = next((s.cell or s.page for s in f.evidence if s.cell or s.page is not None), None)
             rows["审核意见"].append(([n, t.project_name, f.dimension, f.severity, f.rule, f.indicator, f.message,
-                                   f.basis, page], f.severity))
+                                   f.basis, page, t.provenance.source_file, "模型" if f.drafted_by == "model" else "规则"],
+                                  f.severity))
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     fills = {s: PatternFill("solid", fgColor=colour) for s, colour in SEVERITY_COLOURS.items()}
     # only these columns get a style: wrapped long text, and the severity colour; the rest are
     # plain values (styling every cell triples the time on large runs)
-    styled = {"项目": {1, 8, 9, 14}, "指标": {4, 9, 10}, "审核意见": {3, 5, 6, 7}}
+    styled = {"项目": {1, 8, 9, 14}, "指标": {4, 9, 10}, "审核意见": {3, 5, 6, 7}, "审核表": {1, 2, 3, 4, 5, 6, 7},
+              "部门排名": set()}
     for title, (headers, widths) in sheets.items():
         ws = wb.create_sheet(title)
         for col, width in enumerate(widths, 1):
@@ -225,15 +334,41 @@ def write_xlsx(checked: list[Checked], path: Path) -> None:
             style = templates.get(severity, templates[None])
             out = []
             for col, v in enumerate(values):
-                v = _safe(v)
-                if col in styled[title] or (isinstance(v, str) and v.startswith("=")):
+                formula_like = _formula_like(v)
+                if col in styled[title] or formula_like:
                     cell = WriteOnlyCell(ws, value=v)
-                    if isinstance(v, str) and v.startswith("="):
-                        cell.data_type = "s"  # text, never a formula
                     cell._style = copy(style)
+                    if formula_like:
+                        cell.data_type = "s"  # text, never a formula, shown as it is (no apostrophe)
+                        cell._style.quotePrefix = 1
+                        cell.number_format = "@"
                     v = cell
                 out.append(v)
             ws.append(out)
     tmp = path.with_name(f".{path.name}.tmp")
     wb.save(tmp)
     tmp.replace(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Review content of review.xlsx: the official 审核表 and the ranking by 主管部门 (sheets of their own)
+
+
+def _review_sheets(checked: list[Checked]) -> dict[str, tuple[list[str], list[int]]]:
+    return {"审核表": (["序号", "项目名称", "主管部门", *AUDIT_SECTIONS, "需补充完善事项", "审核结论", "得分", "来源文件"],
+                       [6, 26, 18, 40, 50, 40, 40, 50, 12, 8, 30]),
+            "部门排名": (["排名", "主管部门", "项目数", "平均得分", "最低得分", "错误", "警告", "建议"],
+                         [6, 30, 8, 10, 10, 8, 8, 8])}
+
+
+def _review_sheet_rows(checked: list[Checked]) -> dict[str, list[tuple[list, str | None]]]:
+    audit = []
+    for n, c in enumerate(checked, 1):
+        form = audit_form(c)
+        cells = ["\n".join(f"{i}. {m}" for i, m in enumerate(form["sections"][s], 1)) or "无意见"
+                 for s in (*AUDIT_SECTIONS, "需补充完善事项")]
+        audit.append(([n, form["project"], form["department"], *cells, form["conclusion"], form["score"],
+                       form["source_file"]], None))
+    ranking = [([r["rank"], r["department"], r["tables"], r["mean"], r["lowest"], r["错误"], r["警告"], r["建议"]], None)
+               for r in department_ranking(checked)]
+    return {"审核表": audit, "部门排名": ranking}

@@ -670,7 +670,7 @@ def batch(contexts: list[_Ctx]) -> None:
         first_b, first_name = pairs[0]
         common = ind.name if _norm(ind.name) in _norm(first_name) else first_name
         c.emit("BATCH-02", ind.name, c.ind_sources(n), rests_on=[f"indicators[{n}]"], name=ind.name,
-               others=[(contexts[b].t.project_name or "（未识别项目名称）", other) for b, other in pairs],
+               others=list(dict.fromkeys((contexts[b].t.project_name or "（未识别项目名称）", other) for b, other in pairs)),
                common=f"“{common}”")
 
 
