@@ -164,6 +164,15 @@ def load_settings(config: Path | None = None, *, backend: str = "rules", read: R
                     review=review, cache_path=Path(cache_dir).expanduser() / "jixiao.db" if cache_dir else None)
 
 
+def review_model_settings(config: Path | None, name: str, **flags) -> ModelSettings:
+    """The model of the review's second opinion (`--review-model NAME`): the [llm] settings, the environment
+    and the flags of extraction, with NAME as the model."""
+    data = read_config(config)
+    llm = dict(data.get("llm", {}))
+    llm.pop("cache_dir", None)
+    return _model_settings(llm, {**flags, "model": name})
+
+
 def _model_settings(file: dict, flags: dict) -> ModelSettings | None:
     """Settings for the model backend, or None when no model is configured anywhere."""
     values = {**file}
