@@ -338,3 +338,14 @@ def test_a_table_submitted_twice_is_one_duplicate_and_never_compared_with_itself
     for f in batch:  # a and its copy name only the other project; b names the project once
         assert f.message.count("社区养老服务补助") == (0 if f.table_ref in ("a", "a2") else 1)
     assert not [f for f in review([("a", a), ("a2", copy_of_a)]) if f.rule.startswith("BATCH")]
+
+
+def test_ocr_01_never_fires_on_the_table_title():
+    from jixiao.check import verify
+
+    table = ExtractedTable.model_validate({**_table(CLEAN).model_dump(), "evidence": {
+        "title": {"page": 1, "bbox": None, "line": None, "confidence": 0.3},
+        "indicators[0].value_text": {"page": 1, "bbox": None, "line": None, "confidence": 0.3}}})
+    v = verify(table, "t", None, ReviewConfig())
+    assert [(f.rule, f.indicator) for f in v.findings] == [("OCR-01", "居家养老服务人数")]
+    assert "indicators[0].value_text" in v.facts.unsure  # and no finding is drawn from it
