@@ -166,3 +166,31 @@ def test_a_mutation_of_a_real_table_changes_only_its_rule(name, mutate, rule):
     before = {r for r, _i in _fired(_gold(name))}
     after = {r for r, _i in _fired(mutate(copy.deepcopy(_gold(name))))}
     assert after ^ before == {rule}
+
+
+# -- FUND-01/02: amounts the contract has no field for, read from the source by the checker ------------
+
+def _real_page(tmp_path, name, replace=None):
+    lines = (REAL / f"{name}.txt").read_text(encoding="utf-8").splitlines(keepends=True)[3:]
+    text = "".join(lines)
+    for a, b in (replace or {}).items():
+        assert a in text
+        text = text.replace(a, b, 1)
+    path = tmp_path / f"{name}.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _check_page(path):
+    from jixiao.check import check
+    from jixiao.pipeline import extract_with_chunks
+
+    return check([(t, c, None) for c, t in extract_with_chunks(path)])
+
+
+def test_fund_01_reads_the_multi_year_total_from_the_source(tmp_path):
+    (ok,) = _check_page(_real_page(tmp_path, "real-01"))  # 资金总额 10000万元, 当年 10000万元
+    assert ok.outcomes["FUND-01"]["outcome"] == "passed" and ok.outcomes["FUND-02"]["outcome"] == "not_applicable"
+    (bad,) = _check_page(_real_page(tmp_path, "real-01", {"资金总额\n\n10000万元": "资金总额\n\n8000万元"}))
+    fund = [f for f in bad.findings if f.rule == "FUND-01"]
+    assert len(fund) == 1 and "10000万元大于项目资金总额8000万元" in fund[0].message
