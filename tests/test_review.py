@@ -349,3 +349,11 @@ def test_ocr_01_never_fires_on_the_table_title():
     v = verify(table, "t", None, ReviewConfig())
     assert [(f.rule, f.indicator) for f in v.findings] == [("OCR-01", "居家养老服务人数")]
     assert "indicators[0].value_text" in v.facts.unsure  # and no finding is drawn from it
+
+
+def test_a_dropped_indicator_without_level_holds_back_the_completeness_rules():
+    data = _drop(lambda i: i["level2"] == "质量指标")(copy.deepcopy(CLEAN))
+    table = ExtractedTable.model_validate({**_table(data).model_dump(),
+                                           "notes": ["indicator without a level-2 label dropped: 服务达标率"]})
+    fired, out = _outcomes(data, table=table)
+    assert "COMP-04" not in fired and out["COMP-04"]["reasons"] == ["层级缺失：有指标未识别层级"]

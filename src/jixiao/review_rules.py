@@ -94,8 +94,8 @@ def mark_unsure(facts: TableFacts, table: ExtractedTable, config: ReviewConfig) 
         facts.unsure.setdefault("@absence", "reading_unsure")
         if r.lost_values:
             facts.unsure.setdefault("funds", "reading_unsure")
-    if any(n.startswith(("indicator without a level", "level ")) and "not recognised" in n or
-           n.startswith("indicator without a level") for n in table.notes):
+    if any(n.startswith("indicator without a level") or (n.startswith("level ") and "not recognised" in n)
+           for n in table.notes):  # indicators dropped or misplaced for want of a level: absences are unsure
         facts.unsure.setdefault("@levels", "level_missing")
 
 
@@ -140,7 +140,8 @@ class _Ctx:
     def emit(self, rule: str, indicator: str | None = None, sources: list[Source] | None = None,
              severity: str | None = None, rests_on: list[str] | None = None, **context) -> None:
         if rests_on and (why := self.unsure(rests_on)):
-            self.cannot(rule, why[0], why[1])  # never a finding drawn from a field read unsurely
+            detail = {"@absence": "提取结果可能不完整", "@levels": "有指标未识别层级"}.get(why[1], why[1])
+            self.cannot(rule, why[0], detail)  # never a finding drawn from a field read unsurely
             return
         self.out.append(make_finding(rule, self.t.project_name, self.ref, indicator, sources or [], severity, **context))
 
