@@ -260,7 +260,7 @@ def table_ref(table: ExtractedTable, n: int) -> str:
 
 def conclude(verified: list[tuple[str, ExtractedTable, Verification]], config: ReviewConfig) -> list[Checked]:
     """The review rules (batch rules included) over verified tables, and each table's grade."""
-    from .findings import suggested_grade, table_score
+    from .findings import held_severities, suggested_grade, table_score
     from .review_rules import facts_of, review_outcomes
 
     by_ref: dict[str, list[Finding]] = {ref: list(v.findings) for ref, _t, v in verified}
@@ -272,8 +272,9 @@ def conclude(verified: list[tuple[str, ExtractedTable, Verification]], config: R
     for ref, t, v in verified:
         rules = {**_verification_outcomes(t, v), **outcomes[ref]}
         rules.update({r: {"outcome": "not_applicable", "reasons": []} for r in RULES if r not in rules})  # AI-*: no model
-        out.append(Checked(ref, t, v.groundings, by_ref[ref], suggested_grade(by_ref[ref], config),
-                           {r: rules[r] for r in RULES}, table_score(by_ref[ref], config)))
+        held = held_severities(rules)
+        out.append(Checked(ref, t, v.groundings, by_ref[ref], suggested_grade(by_ref[ref], config, held),
+                           {r: rules[r] for r in RULES}, table_score(by_ref[ref], config, held)))
     return out
 
 

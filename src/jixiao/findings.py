@@ -286,12 +286,20 @@ def sort_key(finding: Finding) -> tuple[int, int]:
     return (0 if finding.rule.startswith("EXTRACT") else 1, SEVERITY_ORDER[finding.severity])
 
 
-def suggested_grade(findings: list[Finding], config: ReviewConfig) -> str:
-    """优/良/中/差 from the severities: a suggestion for the reviewer, never a verdict."""
+def held_severities(outcomes: dict[str, dict] | None) -> list[str]:
+    """Severities of the findings held back because the value they rest on was read unsurely."""
+    return [s for o in (outcomes or {}).values() for s in o.get("held", ())]
+
+
+def suggested_grade(findings: list[Finding], config: ReviewConfig, held: list[str] = ()) -> str:
+    """优/良/中/差 from the severities: a suggestion for the reviewer, never a verdict.
+
+    `held`: severities of findings held back for an unsure reading (no finding, but the grade counts them:
+    an unsure reading neither lowers nor raises the grade)."""
     # an unsure OCR reading says nothing about the table itself: it does not lower the grade
-    findings = [f for f in findings if not f.rule.startswith("OCR-")]
-    errors = sum(f.severity == "错误" for f in findings)
-    warnings = sum(f.severity == "警告" for f in findings)
+    severities = [f.severity for f in findings if not f.rule.startswith("OCR-")] + list(held)
+    errors = sum(s == "错误" for s in severities)
+    warnings = sum(s == "警告" for s in severities)
     if errors >= config.grade_error_for_poor:
         return "差"
     if errors or warnings >= config.grade_warnings_for_fair:
@@ -301,12 +309,12 @@ def suggested_grade(findings: list[Finding], config: ReviewConfig) -> str:
     return "优"
 
 
-def table_score(findings: list[Finding], config: ReviewConfig) -> int:
+def table_score(findings: list[Finding], config: ReviewConfig, held: list[str] = ()) -> int:
     """A table's score for ranking a batch: 100 − score_error per 错误 − score_warning per 警告 − score_suggestion
     per 建议 (10/5/1 by default, ReviewConfig), never below 0.  Verification findings (OCR, DUP) and a
     model's second opinion (AI) do not count: they say nothing certain about the table itself."""
-    counted = [f for f in findings if not f.rule.startswith(("OCR-", "DUP-", "AI-"))]
-    c = severity_counts(counted)
+    counted = [f.severity for f in findings if not f.rule.startswith(("OCR-", "DUP-", "AI-"))] + list(held)
+    c = {s: counted.count(s) for s in SEVERITY_ORDER}
     score = 100 - config.score_error * c["错误"] - config.score_warning * c["警告"] - config.score_suggestion * c["建议"]
     return max(0, round(score))
 

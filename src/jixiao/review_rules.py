@@ -112,6 +112,7 @@ class _Ctx:
         self.out: list[Finding] = []
         self.unchecked: dict[str, list[str]] = {}  # rule -> why it could not be checked (reason: detail)
         self.errors: dict[str, str] = {}  # rule -> the exception it raised
+        self.held: dict[str, list[str]] = {}  # rule -> severities of findings held back for an unsure reading
 
     def cannot(self, rule: str, reason: str, detail: str | None = None) -> None:
         """The rule could not be checked here (fail closed): no finding, the reason kept for the summary."""
@@ -142,6 +143,8 @@ class _Ctx:
         if rests_on and (why := self.unsure(rests_on)):
             detail = {"@absence": "提取结果可能不完整", "@levels": "有指标未识别层级"}.get(why[1], why[1])
             self.cannot(rule, why[0], detail)  # never a finding drawn from a field read unsurely
+            # kept aside for the grade only: an unsure reading neither lowers nor raises it
+            self.held.setdefault(rule, []).append(severity or RULES[rule].severity)
             return
         self.out.append(make_finding(rule, self.t.project_name, self.ref, indicator, sources or [], severity, **context))
 
@@ -710,6 +713,8 @@ def _outcomes(c: _Ctx, findings: list[Finding], batch_size: int) -> dict[str, di
                 out[rule] = {"outcome": "failed", "reasons": c.unchecked.get(rule, [])}
             elif rule in c.unchecked:
                 out[rule] = {"outcome": "could_not_check", "reasons": c.unchecked[rule]}
+                if rule in c.held:
+                    out[rule]["held"] = c.held[rule]
             elif (fn is None and batch_size < 2) or (rule in APPLIES and not _applies(rule, c)):
                 out[rule] = {"outcome": "not_applicable", "reasons": []}
             else:

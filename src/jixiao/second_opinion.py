@@ -21,7 +21,7 @@ from pydantic import Field
 from .check import Checked
 from .extract.llm import LLMExtractor
 from .extract.llm_store import Store
-from .findings import Source, make_finding, suggested_grade
+from .findings import Source, held_severities, make_finding, suggested_grade
 from .models import Strict, TableData
 from .settings import ModelSettings
 
@@ -165,5 +165,5 @@ def add_second_opinion(checked: list[Checked], settings: ModelSettings, store: S
             stats.kept += 1
         for r in AI_RULES:
             c.outcomes[r] = {"outcome": "failed" if fired[r] else "passed", "reasons": []}
-        c.grade = suggested_grade(c.findings, config)
+        c.grade = suggested_grade(c.findings, config, held_severities(c.outcomes))
     return stats
