@@ -492,7 +492,7 @@ def dates(c: _Ctx) -> None:
         if period and latest > period[1]:
             c.emit("DATE-02", ind.name, c.ind_sources(n), rests_on=rests, after_end=True,
                    end=f"{period[1][0]}年{period[1][1]}月", **ctx)
-        elif not period and one_year and t.year and any(y < t.year for y, _m in when):
+        elif not period and one_year and t.year and any(y != t.year for y, _m in when):  # later: RANGE-02 wins
             c.emit("DATE-02", ind.name, c.ind_sources(n), rests_on=rests, after_end=False, end="", **ctx)
 
 
