@@ -18,6 +18,8 @@ import pytest
 from jixiao import levels
 from jixiao.check import check
 from jixiao.extract.rules import labels, vocabulary
+from jixiao.report import read_findings
+
 from jixiao.pipeline import extract_file
 from jixiao.score import compare
 
@@ -110,7 +112,7 @@ def _jixiao(*args):
 
 
 def _findings(folder: Path) -> set[tuple]:
-    data = json.loads((folder / "findings.json").read_text(encoding="utf-8"))
+    data = read_findings(folder / "findings.json")
     return {(f["table"], f["rule"], f["indicator"]) for f in data if not f["rule"].startswith("EXTRACT")}
 
 

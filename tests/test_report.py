@@ -7,6 +7,8 @@ import sys
 from html.parser import HTMLParser
 
 import pytest
+
+from jixiao.report import read_findings
 from openpyxl import load_workbook
 
 from conftest import FIXTURES
@@ -28,10 +30,11 @@ def test_run_writes_extraction_and_reports(seed_run):
     names = sorted(p.name for p in seed_run.iterdir())
     assert names == [".jixiao-run.sqlite", "findings.json", "review.html", "review.md", "review.xlsx",
                      "seed-tables.json"]  # the manifest that lets a killed run resume
-    findings = json.loads((seed_run / "findings.json").read_text(encoding="utf-8"))
+    findings = read_findings(seed_run / "findings.json")
     assert len(findings) == 45
     first = next(f for f in findings if f["rule"] == "MEAS-02")
-    assert set(first) == {"rule", "dimension", "severity", "table", "table_ref", "indicator", "message", "evidence", "basis"}
+    assert set(first) == {"rule", "dimension", "severity", "table", "table_ref", "indicator", "message", "evidence", "basis",
+                          "drafted_by"}
     assert first["evidence"][0]["page"] == 1 and first["evidence"][0]["bbox"] is not None
     assert "88号" in first["basis"]
 
@@ -42,13 +45,18 @@ def test_markdown_groups_by_dimension_with_a_suggested_grade(seed_run):
     assert "建议等级" in md and "仅供审核人参考" in md
     section = md.split("## 1. ")[1].split("\n## ")[0]
     assert re.findall(r"^### (\S+)", section, re.M) == ["完整性", "相关性", "适当性"]
-    # one comment per indicator: MEAS-01 and MEAS-07 on the same indicator are one bullet
-    assert "（MEAS-01、MEAS-07）" in section
+    # one comment per indicator: MEAS-01 and MEAS-07 on the same indicator are one sentence, with its basis,
+    # and no rule codes in text meant for departments
+    bullet = next(line for line in section.splitlines() if "提升职工工作积极性及质量" in line)
+    assert bullet.count("。") == 1 and bullet.endswith("。") and "；该指标属于工作要求或目标性表述" in bullet
+    assert not re.search(r"[A-Z]+-\d\d", md)
+    assert "依据：财预〔2015〕88号" in section
+    assert "规则核查：已核查" in section
 
 
 def test_xlsx_is_ready_for_a_reviewer(seed_run):
     wb = load_workbook(seed_run / "review.xlsx")
-    assert wb.sheetnames == ["项目", "指标", "审核意见"]
+    assert wb.sheetnames == ["项目", "指标", "审核意见", "审核表", "部门排名"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2"
         assert ws.auto_filter.ref
@@ -115,7 +123,8 @@ def test_xlsx_cells_never_run_as_formulas(tmp_path):
     wb = load_workbook(out / "review.xlsx")
     cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert any("HYPERLINK" in c.value for c in cells)
-    assert not any(c.data_type == "f" or c.value.startswith("=") for c in cells)
+    assert not any(c.data_type == "f" for c in cells)  # typed as text: shown as it is, never run
+    assert not any(c.value.startswith("'") for c in cells)  # and no apostrophe added to text
 
 
 def test_fail_on_sets_the_exit_code(tmp_path):
@@ -137,7 +146,7 @@ def test_review_of_extraction_output_grounds_against_the_source(tmp_path):
     (tmp_path / "x" / "edited.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     r = jixiao("review", tmp_path / "x" / "edited.json", "-o", tmp_path / "r")
     assert r.returncode == 0, r.stderr
-    findings = json.loads((tmp_path / "r" / "findings.json").read_text(encoding="utf-8"))
+    findings = read_findings(tmp_path / "r" / "findings.json")
     ground = {(f["rule"], f["indicator"]) for f in findings if f["rule"].startswith("GROUND")}
     assert ("GROUND-02", "做实职业年金缴费总人数") in ground  # close to the printed name: fuzzy
     assert ("GROUND-01", "完全不存在的指标") in ground  # nowhere in the source: possibly invented
@@ -150,5 +159,36 @@ def test_config_file_overrides_thresholds(tmp_path):
     cfg.write_text("[review]\nsatisfaction_floor = 95\n", encoding="utf-8")
     r = jixiao("run", FIXTURES / "seed-tables.txt", "-o", tmp_path / "o", "--config", cfg)
     assert r.returncode == 0, r.stderr
-    findings = json.loads((tmp_path / "o" / "findings.json").read_text(encoding="utf-8"))
+    findings = read_findings(tmp_path / "o" / "findings.json")
     assert sum(f["rule"] == "SAT-01" for f in findings) == 6  # every ≥90% satisfaction target
+
+
+def test_findings_json_carries_each_tables_rule_outcomes(seed_run):
+    data = json.loads((seed_run / "findings.json").read_text(encoding="utf-8"))
+    assert len(data["tables"]) == 7
+    for t in data["tables"]:
+        assert set(t["rules"]) >= {"COMP-01", "CONS-03", "PLACE-01", "DATE-01", "DUP-01", "AI-01", "GROUND-01"}
+        outcomes = {o["outcome"] for o in t["rules"].values()}
+        assert outcomes <= {"passed", "failed", "not_applicable", "could_not_check", "error"}
+        s = t["summary"]
+        assert s["checked"] == s["passed"] + s["failed"] and s["error"] == 0
+        assert s["failed"] == len({f["rule"] for f in data["findings"] if f["table_ref"] == t["table_ref"]})
+        assert 0 <= t["score"] <= 100 and t["conclusion"] in ("通过", "修改后通过", "不予通过")
+    assert all(o["outcome"] == "not_applicable" for t in data["tables"] for r, o in t["rules"].items() if r.startswith("AI-"))
+
+
+def test_xlsx_review_sheets(seed_run):
+    wb = load_workbook(seed_run / "review.xlsx")
+    head = [c.value for c in wb["审核表"][1]]
+    assert head[3:9] == ["总体目标", "产出指标", "效益指标", "满意度指标", "需补充完善事项", "审核结论"]
+    rows = list(wb["审核表"].iter_rows(min_row=2, values_only=True))
+    assert len(rows) == 7 and all(r[8] in ("通过", "修改后通过", "不予通过") for r in rows)
+    pension = next(r for r in rows if r[1] == "财政核定做实职业年金")
+    assert "仅重复项目名称" in pension[3] and "做实职业年金总额" in pension[4] and "社会福利保障程度" in pension[5]
+    assert [c.value for c in wb["部门排名"][2]][1] == "县委网信办"
+    # the source file beside every indicator and comment; the operator as printed, never “'=”
+    ind = wb["指标"]
+    assert [c.value for c in ind[1]][-1] == "来源文件" and ind.cell(2, 13).value.endswith("seed-tables.pdf")
+    assert [c.value for c in wb["审核意见"][1]][9] == "来源文件"
+    ops = {ind.cell(r, 7).value for r in range(2, ind.max_row + 1)}
+    assert "=" in ops and not any(str(o).startswith("'") for o in ops if o)

@@ -170,11 +170,21 @@ CASES = {
                 _ind(0, "产出指标", "数量指标", "培训次数", "≥4次", "≥", 4, "次")),
     "FEAS-01": (_with(project_attribute="一次性项目", project_name="养老服务平台运维费"),
                 _with(project_attribute="经常性项目", project_name="养老服务平台运维费")),
+    "PLACE-01": (_with(indicators__0__name="居家养老服务人数(≥**人)"), _with(indicators__0__name="*居家养老服务人数")),
+    "DATE-01": (_with(project_period="2024年12月-2024年1月"), _with(project_period="2024年1月-2024年12月")),
+    "DATE-02": (lambda d: _ind(2, "产出指标", "时效指标", "补助发放完成时间", "2025年3月底前", None, None, None)(
+                    _with(project_period="2024年1月-2024年12月")(d)),
+                lambda d: _ind(2, "产出指标", "时效指标", "补助发放完成时间", "2024年10月底前", None, None, None)(
+                    _with(project_period="2024年1月-2024年12月")(d))),
+    "DATE-03": (_with(project_period="一年（2024年1月-2025年6月）"), _with(project_period="一年（2024年1月-2024年12月）")),
+    "ATTR-01": (_with(project_attribute="基础建设类"), _with(project_attribute="新增项目、一次性项目")),
 }
 
 
 def test_every_catalogue_rule_has_cases():
-    catalogue = {r for r in RULES if not r.startswith(("GROUND", "COUNT", "PARSE", "DIFF", "BATCH", "OCR", "EXTRACT", "SRC"))}
+    # FUND needs amounts read from the source, DUP a batch, AI a model: each has tests of its own below
+    catalogue = {r for r in RULES if not r.startswith(("GROUND", "COUNT", "PARSE", "DIFF", "BATCH", "OCR", "EXTRACT", "SRC",
+                                                       "FUND", "DUP", "AI-"))}
     assert catalogue == set(CASES)
 
 
@@ -230,3 +240,121 @@ def test_comments_are_formal_chinese_from_templates():
     (f,) = [f for f in review([("t", _table(data))]) if f.rule == "MEAS-03"]
     assert f.message == "“服务质量合格率”指标值“1”未注明计量单位，含义不明确（如是否为100%），请补充计量单位并规范填写。"
     assert f.severity == "错误" and f.dimension == "规范性" and "88号" in f.basis
+
+
+# -- fail-closed outcomes (issue #15) --------------------------------------------------------------
+
+from jixiao.findings import OUTCOMES, TableFacts  # noqa: E402
+from jixiao import review_rules  # noqa: E402
+from jixiao.review_rules import review_outcomes  # noqa: E402
+
+
+def _outcomes(data: dict, facts: TableFacts | None = None, table: ExtractedTable | None = None):
+    findings, outcomes = review_outcomes([("t", table or _table(data))], facts={"t": facts} if facts else None)
+    return {f.rule for f in findings}, outcomes["t"]
+
+
+def test_every_rule_has_an_outcome_on_a_clean_table():
+    fired, out = _outcomes(CLEAN)
+    assert not fired
+    assert all(o["outcome"] in OUTCOMES for o in out.values())
+    assert {r for r, o in out.items() if o["outcome"] != "passed"} == {
+        r for r, o in out.items() if o["outcome"] == "not_applicable"}
+    assert out["SAT-01"]["outcome"] == "passed" and out["DIR-01"]["outcome"] == "not_applicable"
+    assert out["BATCH-01"]["outcome"] == "not_applicable"  # one table: nothing to compare with
+
+
+def test_no_finding_from_a_value_read_unsurely_by_ocr():
+    data = _with(indicators__5__value_text="≥70%", indicators__5__value=70)(copy.deepcopy(CLEAN))
+    table = ExtractedTable.model_validate({**_table(data).model_dump(), "evidence": {
+        "indicators[5].value_text": {"page": 1, "bbox": None, "line": None, "confidence": 0.42}}})
+    fired, out = _outcomes(data, table=table)
+    assert "SAT-01" not in fired
+    assert out["SAT-01"] == {"outcome": "could_not_check", "reasons": ["识别存疑：indicators[5].value_text"],
+                             "held": ["警告"]}  # kept aside for the grade only
+    assert "SAT-01" in _rules_fired(data)  # the same value read surely fires
+
+
+def test_an_unsure_reading_holds_back_what_rests_on_absence():
+    data = _drop(lambda i: i["level1"] == "满意度指标")(copy.deepcopy(CLEAN))
+    unsure = ExtractedTable.model_validate({**_table(data).model_dump(), "reading": {
+        "coverage": 0.5, "unknown_labels": ["绩效标准"], "lost_values": ["95"]}})
+    fired, out = _outcomes(data, table=unsure)
+    assert "COMP-06" not in fired and out["COMP-06"]["outcome"] == "could_not_check"
+    assert out["CONS-01"]["outcome"] in ("passed", "could_not_check")
+    assert "COMP-06" in _rules_fired(data)
+
+
+def test_amount_rules_hold_back_when_a_unit_is_unclear():
+    over = _ind(3, "产出指标", "成本指标", "服务购买费", "≤60万元", "≤", 60, "万元")(copy.deepcopy(CLEAN))
+    # the funds' unit is not printed in the source: 60万元 against "50" may be 50元 or 50万元
+    fired, out = _outcomes(over, TableFacts(funds_unit_known=False, has_source=True))
+    assert "CONS-03" not in fired and out["CONS-03"]["reasons"] == ["单位不明：资金栏未注明金额单位"]
+    # a bare number in a cost indicator: never a 错误 drawn from it
+    bare = _ind(3, "产出指标", "成本指标", "服务购买费", "≤60", "≤", 60, None)(copy.deepcopy(CLEAN))
+    fired, out = _outcomes(bare)
+    assert "CONS-03" not in fired and out["CONS-03"]["outcome"] == "could_not_check"
+    # 元 and 万元 both known: converted, 600000元 = 60万元 > 50万元 fires; 400元 does not
+    assert "CONS-03" in _rules_fired(_ind(3, "产出指标", "成本指标", "服务购买费", "≤600000元", "≤", 600000, "元")(
+        copy.deepcopy(CLEAN)))
+    # a unit cost (元/亩) is not set against the total
+    per = _ind(3, "产出指标", "成本指标", "补助标准", "≤600000元/亩", "≤", 600000, "元/亩")(copy.deepcopy(CLEAN))
+    fired, out = _outcomes(per)
+    assert "CONS-03" not in fired and out["CONS-03"]["outcome"] == "passed"
+
+
+def test_a_rule_that_raises_is_an_error_for_that_table_not_a_crash(monkeypatch):
+    def broken(c):
+        c.emit("COMP-01", field="项目名称")
+        raise RuntimeError("boom")
+    rules_of = dict(review_rules.RULES_OF)
+    comp = next(fn for fn in rules_of if fn.__name__ == "comp")
+    rules_of[broken] = rules_of.pop(comp)
+    monkeypatch.setattr(review_rules, "RULES_OF", rules_of)
+    data = _with(annual_goals=["社区养老服务补助"])(copy.deepcopy(CLEAN))
+    fired, out = _outcomes(data)
+    assert out["COMP-01"] == {"outcome": "error", "reasons": ["RuntimeError: boom"]} and "COMP-01" not in fired
+    assert "GOAL-01" in fired and out["GOAL-01"]["outcome"] == "failed"
+
+
+def test_fund_rules_use_amounts_read_from_the_source():
+    fired, out = _outcomes(CLEAN, TableFacts(multi_year_total=40, carryover=60, has_source=True))
+    assert {"FUND-01", "FUND-02"} <= fired
+    fired, out = _outcomes(CLEAN, TableFacts(multi_year_total=150, carryover=10, has_source=True))
+    assert not fired & {"FUND-01", "FUND-02"} and out["FUND-01"]["outcome"] == "passed"
+    _fired, out = _outcomes(CLEAN)
+    assert out["FUND-01"]["outcome"] == out["FUND-02"]["outcome"] == "not_applicable"
+
+
+def test_a_table_submitted_twice_is_one_duplicate_and_never_compared_with_itself():
+    other = copy.deepcopy(CLEAN)
+    other["project_name"] = "养老机构运营补助"
+    a, b = _table(CLEAN, 0), _table(other, 1)
+    copy_of_a = ExtractedTable.model_validate({**a.model_dump(), "provenance": {**PROV, "source_file": "t-copy.pdf"}})
+    findings = review([("a", a), ("b", b), ("a2", copy_of_a)])
+    dup = [f for f in findings if f.rule == "DUP-01"]
+    assert [(f.table_ref, f.severity) for f in dup] == [("a2", "警告")] and "t.pdf" in dup[0].message
+    batch = [f for f in findings if f.rule == "BATCH-01"]
+    assert {f.table_ref for f in batch} == {"a", "b", "a2"}
+    for f in batch:  # a and its copy name only the other project; b names the project once
+        assert f.message.count("社区养老服务补助") == (0 if f.table_ref in ("a", "a2") else 1)
+    assert not [f for f in review([("a", a), ("a2", copy_of_a)]) if f.rule.startswith("BATCH")]
+
+
+def test_ocr_01_never_fires_on_the_table_title():
+    from jixiao.check import verify
+
+    table = ExtractedTable.model_validate({**_table(CLEAN).model_dump(), "evidence": {
+        "title": {"page": 1, "bbox": None, "line": None, "confidence": 0.3},
+        "indicators[0].value_text": {"page": 1, "bbox": None, "line": None, "confidence": 0.3}}})
+    v = verify(table, "t", None, ReviewConfig())
+    assert [(f.rule, f.indicator) for f in v.findings] == [("OCR-01", "居家养老服务人数")]
+    assert "indicators[0].value_text" in v.facts.unsure  # and no finding is drawn from it
+
+
+def test_a_dropped_indicator_without_level_holds_back_the_completeness_rules():
+    data = _drop(lambda i: i["level2"] == "质量指标")(copy.deepcopy(CLEAN))
+    table = ExtractedTable.model_validate({**_table(data).model_dump(),
+                                           "notes": ["indicator without a level-2 label dropped: 服务达标率"]})
+    fired, out = _outcomes(data, table=table)
+    assert "COMP-04" not in fired and out["COMP-04"]["reasons"] == ["层级缺失：有指标未识别层级"]

@@ -16,6 +16,8 @@ from pathlib import Path
 import pymupdf
 import pytest
 
+from jixiao.report import read_findings
+
 from conftest import FIXTURES
 
 CMD = [sys.executable, "-m", "jixiao.cli"]
@@ -81,7 +83,7 @@ def test_an_input_named_findings_does_not_overwrite_the_report(tmp_path):
     src.write_bytes(TXT.read_bytes())
     out = tmp_path / "out"
     assert jixiao("run", src, "-o", out, "--no-images").returncode == 0
-    assert all("rule" in f for f in _tables(out / "findings.json"))
+    assert all("rule" in f for f in read_findings(out / "findings.json"))
     assert len([p for p in out.glob("findings-*.json")]) == 1
 
 
@@ -133,7 +135,7 @@ def test_a_cut_pdf_is_said_and_can_fail_the_run(tmp_path, fraction):
         tables = _tables(out / "cut.json")
         assert len(tables) < 7
         assert all(any(n.startswith("原件损坏") for n in t["notes"]) for t in tables)
-        findings = _tables(out / "findings.json")
+        findings = read_findings(out / "findings.json")
         assert sum(f["rule"] == "SRC-01" for f in findings) == len(tables)
         assert re.search(r"jixiao: warning: .*cut\.pdf: damaged PDF", r.stderr)
     else:
@@ -146,19 +148,19 @@ def test_a_garbled_content_stream_is_not_blamed_on_the_department(tmp_path):
     out = tmp_path / "out"
     r = jixiao("run", src, "-o", out, "--no-images")
     assert re.search(r"jixiao: warning: .*flip\.pdf: damaged PDF", r.stderr), r.stderr
-    findings = _tables(out / "findings.json")
+    findings = read_findings(out / "findings.json")
     damaged = {f["table_ref"] for f in findings if f["rule"] == "SRC-01"}
     assert damaged
     # no completeness comment for a table whose source is damaged: SRC-01 says why instead
     assert not [f for f in findings if f["table_ref"] in damaged and f["dimension"] == "完整性"]
     src01 = next(f for f in findings if f["rule"] == "SRC-01")
     assert src01["severity"] == "错误" and "原件已损坏" in src01["message"]
-    assert "SRC-01" in (out / "review.md").read_text(encoding="utf-8")
+    assert "原件已损坏" in (out / "review.md").read_text(encoding="utf-8")  # said to the reviewer, without rule codes
     assert jixiao("run", src, "-o", out, "--no-images", "--fail-on", "error").returncode == 1
     # `jixiao review` of the stored extraction says the same
     rv = jixiao("review", out / "flip.json", "-o", tmp_path / "rv", "--no-images")
-    assert {f["rule"] for f in _tables(tmp_path / "rv" / "findings.json")} >= {"SRC-01"}
-    assert not [f for f in _tables(tmp_path / "rv" / "findings.json")
+    assert {f["rule"] for f in read_findings(tmp_path / "rv" / "findings.json")} >= {"SRC-01"}
+    assert not [f for f in read_findings(tmp_path / "rv" / "findings.json")
                 if f["table_ref"] in damaged and f["dimension"] == "完整性"], rv.stderr
 
 
@@ -212,7 +214,7 @@ def test_one_file_given_three_times_is_read_once(tmp_path):
     r = jixiao("run", "a.txt", "a.txt", "./a.txt", "-o", "out", "--no-images", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stderr.count("given again: read once") == 2
-    findings = _tables(tmp_path / "out" / "findings.json")
+    findings = read_findings(tmp_path / "out" / "findings.json")
     assert len(findings) == 45  # the seed's own findings, once
     assert len(_tables(tmp_path / "out" / "a.json")) == 7
 
@@ -223,15 +225,17 @@ def test_identical_content_under_two_names_is_one_submission(tmp_path):
     r = jixiao("run", tmp_path / "a.txt", tmp_path / "copy.txt", "-o", tmp_path / "out", "--no-images")
     assert r.returncode == 0, r.stderr
     assert len([line for line in r.stderr.splitlines() if "same content as" in line]) == 1
-    findings = _tables(tmp_path / "out" / "findings.json")
+    findings = read_findings(tmp_path / "out" / "findings.json")
     by_file: dict[str, list] = {}
     for f in findings:
         by_file.setdefault(f["table_ref"].split("#")[0], []).append(f)
-    # each copy gets the findings of the table on its own (the seed's 45), none between the copies
-    assert {k: len(v) for k, v in by_file.items()} == {str(tmp_path / "a.txt"): 45, str(tmp_path / "copy.txt"): 45}
+    # each copy gets the findings of the table on its own (the seed's 45), none between the copies;
+    # each table of the copy is a duplicate submission (DUP-01)
+    assert {k: len(v) for k, v in by_file.items()} == {str(tmp_path / "a.txt"): 45, str(tmp_path / "copy.txt"): 52}
     assert not [f for f in findings if f["rule"] == "BATCH-01"]  # no table is its own copy's twin
-    assert sorted(f["rule"] for f in by_file[str(tmp_path / "a.txt")]) == \
-           sorted(f["rule"] for f in by_file[str(tmp_path / "copy.txt")])
+    copy_rules = [f["rule"] for f in by_file[str(tmp_path / "copy.txt")]]
+    assert copy_rules.count("DUP-01") == 7
+    assert sorted(f["rule"] for f in by_file[str(tmp_path / "a.txt")]) == sorted(r for r in copy_rules if r != "DUP-01")
 
 
 # -- 4. FIFOs and 5. unreadable files ----------------------------------------------------------
@@ -411,7 +415,7 @@ def test_a_huge_project_name_is_capped_in_findings_json(tmp_path):
     tables = [ExtractedTable.model_validate(t) for t in _tables_of_seed()]
     tables = [t.model_copy(update={"project_name": "名" * 1_000_000}) for t in tables]
     report.write_reports(check([(t, None, None) for t in tables]), tmp_path / "r", images=False)
-    findings = json.loads((tmp_path / "r" / "findings.json").read_text(encoding="utf-8"))
+    findings = read_findings(tmp_path / "r" / "findings.json")
     assert findings and all(len(f["table"]) < report.CELL_CAP + 50 and "已截断" in f["table"] for f in findings)
     for name in ("findings.json", "review.md", "review.html", "review.xlsx"):
         assert (tmp_path / "r" / name).stat().st_size < 10_000_000, name
@@ -479,7 +483,8 @@ def test_review_md_escapes_table_syntax_and_html(tmp_path):
     md = (tmp_path / "r" / "review.md").read_text(encoding="utf-8")
     assert "<b>" not in md and "&lt;b&gt;x&lt;/b&gt;" in md
     row = next(line for line in md.splitlines() if line.startswith("| 1 |"))
-    assert len(re.split(r"(?<!\\)\|", row)) - 2 == 6  # escaped pipes do not split cells
+    header = next(line for line in md.splitlines() if line.startswith("| 序号 |"))
+    assert len(re.split(r"(?<!\\)\|", row)) == len(header.split("|"))  # escaped pipes do not split cells
     assert "## 1. 项目\\|A\\|B &lt;b&gt;x&lt;/b&gt;" in md
     assert "部门：部\\|门" in md
 

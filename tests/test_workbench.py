@@ -11,6 +11,8 @@ import threading
 from pathlib import Path
 
 import pytest
+
+from jixiao.report import read_findings
 from starlette.testclient import TestClient
 
 from conftest import FIXTURES
@@ -45,7 +47,7 @@ def keys_on(page_html: str) -> dict[str, str]:
 
 
 def findings_of(folder: Path, ref_suffix: str = "#0") -> list[dict]:
-    return [f for f in json.loads((folder / "findings.json").read_text(encoding="utf-8"))
+    return [f for f in read_findings(folder / "findings.json")
             if f["table_ref"].endswith(ref_suffix)]
 
 

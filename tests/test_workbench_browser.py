@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from jixiao.report import read_findings
+
 from conftest import FIXTURES, ROOT
 from workbench_helpers import Served, jixiao, seed_run
 
@@ -59,7 +61,7 @@ def test_review_workflow_in_chromium(browser, tmp_path, shots):
 
     out = seed_run(tmp_path / "out")
     tables = json.loads((out / "seed-tables.json").read_text(encoding="utf-8"))
-    findings = [f for f in json.loads((out / "findings.json").read_text(encoding="utf-8")) if f["table_ref"].endswith("#0")]
+    findings = [f for f in read_findings(out / "findings.json") if f["table_ref"].endswith("#0")]
     by_rule = lambda rule, ind=None: next(f for f in findings if f["rule"] == rule and (ind is None or f["indicator"] == ind))  # noqa: E731
     t0 = tables[0]
     social = next(i for i, ind in enumerate(t0["indicators"]) if ind["name"] == "社会福利保障程度")

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from . import __version__
 from .check import Checked, Grounding, Verification, table_ref, verify
+from .check import conclude_stream as check_stream
 from .document import InputError
 from .extract import Extractor, RulesExtractor
 from .fileio import OutputNames, atomic_file, not_regular, sha256_of, shown
@@ -78,7 +79,8 @@ class Manifest:
 
     def record(self, path: Path, sha: str, settings: str, outcome: FileOutcome) -> None:
         verification = json.dumps([{"groundings": [g.model_dump(mode="json") for g in v.groundings],
-                                    "findings": [f.model_dump(mode="json") for f in v.findings]}
+                                    "findings": [f.model_dump(mode="json") for f in v.findings],
+                                    "facts": v.facts_json()}
                                    for v in outcome.verifications], ensure_ascii=False)
         status = "failed" if outcome.error and not outcome.count else "done"
         with self.db:
@@ -325,7 +327,6 @@ def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extra
     extractor = extractor or RulesExtractor()
     key = settings_key(extractor, settings.read)
     outcomes: list[FileOutcome] = []
-    stored: dict[int, list[Verification]] = {}
     try:
         names = OutputNames(files, manifest.outputs())
         for path in files:
@@ -362,7 +363,7 @@ def _slim(t: ExtractedTable) -> ExtractedTable:
 
 def _verifications(text: str) -> list[Verification]:
     return [Verification([Grounding.model_validate(g) for g in v["groundings"]],
-                         [Finding.model_validate(f) for f in v["findings"]])
+                         [Finding.model_validate(f) for f in v["findings"]], Verification.facts_from(v.get("facts")))
             for v in json.loads(text)]
 
 
@@ -384,102 +385,36 @@ def conclude_outcomes(outcomes: list[FileOutcome], config: ReviewConfig) -> list
     return list(conclude_stream(outcomes, lambda o: (o.tables, o.verifications), config, None))
 
 
-class _Name:
-    __slots__ = ("name",)
-
-    def __init__(self, name):
-        self.name = name
-
-
-class _Names:
-    """A table as the batch rules read it: its project name and its indicators' names."""
-
-    __slots__ = ("project_name", "indicators")
-
-    def __init__(self, table: ExtractedTable):
-        self.project_name = table.project_name
-        self.indicators = [_Name(i.name) for i in table.indicators]
-
-
-class _Slim:
-    """A table as the batch rules see it (its project and indicator names), standing in for the
-    review's context of a table so that the batch rules run over every table of a run without
-    holding the tables: what they emit is recorded and made into findings table by table later."""
-
-    __slots__ = ("t", "emitted")
-
-    def __init__(self, table: ExtractedTable):
-        self.t = _Names(table)
-        self.emitted: list[tuple] = []
-
-    def ind_sources(self, n: int) -> int:
-        return n  # the sources are taken from the whole table when the finding is made
-
-    def emit(self, rule: str, indicator: str | None = None, sources=None, severity=None, **context) -> None:
-        self.emitted.append((rule, indicator, sources, severity, context))
-
-
 def conclude_stream(outcomes: list[FileOutcome], load: Callable, config: ReviewConfig,
                     folder: Path | None) -> CheckedSpill:
-    """The review rules (batch rules included) over every verified table of a batch, streamed.
+    """The review (check.conclude_stream) over every verified table of a batch, streamed.
 
-    `load(outcome)` gives a file's tables and verifications; it is called twice per file: once
-    to run the batch rules over the names of all tables, once to make each table's findings,
-    which are written to a spill file that the reports read back (so memory holds one file's
-    tables at a time, whatever the size of the run).
-
-    A file whose content is identical to an earlier one's is one submission made twice: its tables
-    are reviewed once (no BATCH findings between a table and its own copy), and the copy gets the
-    same findings.  A table whose source is damaged (SRC-01) gets no completeness comments: what is
-    missing was lost with the source, not left out by the department."""
-    from . import review_rules as rr
+    `load(outcome)` gives a file's tables and verifications; it is called twice per file.  Each
+    checked table goes to a spill file that the reports read back, so memory holds one file's tables
+    at a time, whatever the size of the run.  A file whose content is identical to an earlier one's is
+    one submission made twice: it gets a warning line here, and DUP-01 from the review rules."""
+    shas = [o.sha for o in outcomes]
+    for i, j in same_content(shas).items():
+        line = f"same content as {shown(outcomes[j].path)}: one submission given twice"
+        if line not in outcomes[i].warnings:
+            outcomes[i].warnings.append(line)
+    paths: list[Path] = []
 
     def verified():
+        paths.clear()
         per_source: dict[str, int] = {}  # a table's ref counts within its source file (see table_ref)
-        for i, o in enumerate(outcomes):
+        for o in outcomes:
             tables, verifications = load(o)
-            mine = []
             for t, v in zip(tables, verifications):
                 n = per_source.get(t.provenance.source_file, 0)
                 per_source[t.provenance.source_file] = n + 1
-                mine.append((table_ref(t, n), t, v))
-            yield i, o, mine
+                paths.append(o.path)
+                yield table_ref(t, n), t, v
 
-    # pass 1: the names of every table, for the batch rules; which files are copies of others
-    slims: dict[int, list[_Slim]] = {}
-    shas: list[str] = []
-    for i, o, mine in verified():
-        shas.append(o.sha or (mine[0][1].provenance.sha256 if mine else ""))
-        slims[i] = [_Slim(t) for _ref, t, _v in mine]
-    copies = same_content(shas)
-    for i, j in copies.items():
-        line = f"same content as {shown(outcomes[j].path)}: one submission given twice, reviewed once"
-        if line not in outcomes[i].warnings:
-            outcomes[i].warnings.append(line)
-    reviewed = [s for i in sorted(slims) if i not in copies for s in slims[i]]
-    frequent = rr._batch_frequent([s.t for s in reviewed], config)
-    rr.batch(reviewed)
-    for slim in reviewed:
-        slim.t = None  # the names are done with: only what the batch rules emitted is kept
-    # pass 2: each table's findings, written to the spill as they are made
-    originals = set(copies.values())
     spill = CheckedSpill(folder)
     try:
-        for i, o, mine in verified():
-            own = slims[copies.get(i, i)]
-            for k, (ref, t, v) in enumerate(mine):
-                ctx = rr._Ctx(t, ref, config, frequent)
-                for rule in rr.TABLE_RULES:
-                    rule(ctx)
-                if k < len(own):
-                    for rule, indicator, n, severity, context in own[k].emitted:
-                        ctx.emit(rule, indicator, ctx.ind_sources(n), severity, **context)
-                findings = list(v.findings) + rr._apply_precedence(ctx.out)
-                if any(f.rule == "SRC-01" for f in findings):
-                    findings = [f for f in findings if f.dimension != "完整性"]
-                spill.add(Checked(ref, t, v.groundings, findings, suggested_grade(findings, config)), o.path)
-            if i not in originals:
-                slims[i] = []  # done with: its names are no longer needed
+        for k, c in enumerate(check_stream(verified, config)):
+            spill.add(c, paths[k])
     except BaseException:
         spill.close()
         raise
@@ -505,7 +440,8 @@ class CheckedSpill:
     def add(self, c: Checked, path: Path | None = None) -> None:
         record = {"ref": c.ref, "table": c.table.model_dump(mode="json"),
                   "groundings": [g.model_dump(mode="json") for g in c.groundings],
-                  "findings": [f.model_dump(mode="json") for f in c.findings], "grade": c.grade}
+                  "findings": [f.model_dump(mode="json") for f in c.findings], "grade": c.grade,
+                  "outcomes": c.outcomes, "score": c.score}
         self.file.seek(0, 2)
         self.file.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
         self.n += 1
@@ -533,7 +469,7 @@ class CheckedSpill:
             r = json.loads(line)
             yield Checked(r["ref"], ExtractedTable.model_validate(r["table"]),
                           [Grounding.model_validate(g) for g in r["groundings"]],
-                          [Finding.model_validate(f) for f in r["findings"]], r["grade"])
+                          [Finding.model_validate(f) for f in r["findings"]], r["grade"], r["outcomes"], r["score"])
 
     def __getitem__(self, index):
         if isinstance(index, slice):

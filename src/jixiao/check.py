@@ -11,14 +11,15 @@ The review rules (review_rules.py) then judge the content.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from .extract.rules.coverage import MIN_COVERAGE
 from .chunk import Chunk
-from .findings import Finding, ReviewConfig, Source, make_finding
+from .findings import RULES, Finding, ReviewConfig, Source, TableFacts, make_finding
 from .ground import Status, cell_of, locate, source_text, strings, where
 from .models import ExtractedTable, Location, TableData, field_label, indicator_index, indicator_path, value_at
-from .values import parse_value
+from .values import parse_amount, parse_value
 
 _SLOT = re.compile(r"^\s*[*＊]?\s*指标\s*[0-9０-９]+\s*[：:]")  # an 指标N： slot of the template
 _SLOT_FILLED = re.compile(_SLOT.pattern + r"\s*\S")
@@ -37,6 +38,17 @@ class Grounding(Location):
 class Verification:
     groundings: list[Grounding] = field(default_factory=list)  # values not found exactly in the source
     findings: list[Finding] = field(default_factory=list)
+    facts: TableFacts | None = None  # what the review rules may rely on (None: only what the table carries)
+
+    def facts_json(self) -> dict | None:
+        """The facts as stored in a run's manifest (a resumed run reviews with the same facts)."""
+        from dataclasses import asdict
+
+        return asdict(self.facts) if self.facts is not None else None
+
+    @staticmethod
+    def facts_from(data: dict | None) -> TableFacts | None:
+        return TableFacts(**data) if data else None
 
 
 def _finding(rule: str, table: ExtractedTable, ref: str, indicator: str | None, sources: list[Source], **ctx) -> Finding:
@@ -96,7 +108,10 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
         expected = _filled_count(chunk, table, rules)
         if expected is not None and expected != len(table.indicators):
             v.findings.append(_finding("COUNT-01", table, ref, None, [], extracted=len(table.indicators), source=expected))
+    v.facts = _facts(table, chunk, unsure, config)
     for key, (conf, page, bbox, line) in unsure.items():
+        if key == "title":  # the heading is no value a reviewer checks: an unsure title is no finding
+            continue
         if conf < config.ocr_min_confidence:
             text = value_at(table, key)
             indicator = _indicator_name(table, key)
@@ -126,6 +141,36 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
     return v
 
 
+# the unit of the amounts: a unit in the funds label ("项目资金（万元）", "单位：元") or printed after an amount
+_FUNDS_UNIT = re.compile(r"[（(]\s*(?:单位[:：]?\s*)?(?:万元|元|亿元)\s*[)）]|单位[:：]\s*(?:万元|元|亿元)|"
+                         r"(?:资金|金额|预算|拨款|总额|预算数)[^0-9]{0,12}?\d[\d,.]*\s*(?:万元|万|元|亿元)")
+_NOT_LABEL = r"(?:(?!资金|年度|当年|本年)[^0-9])"
+_MULTI_YEAR = re.compile(r"(?<![年度当本])(?:中期|项目期|实施期|项目)?资金总额" + _NOT_LABEL + r"{0,8}?([0-9][0-9,]*(?:\.[0-9]+)?)\s*(亿元|万元|万|元)?")
+_CARRYOVER = re.compile(r"上年结转(?:资金)?" + _NOT_LABEL + r"{0,8}?([0-9][0-9,]*(?:\.[0-9]+)?)\s*(亿元|万元|万|元)?")
+
+
+def _facts(table: ExtractedTable, chunk: Chunk | None, unsure: dict, config: ReviewConfig) -> TableFacts:
+    """What the review rules may rely on: unsure fields (OCR, an unsure reading), whether the source prints the
+    unit of its amounts, and the amounts the contract has no field for (multi-year total, 上年结转)."""
+    from .review_rules import mark_unsure
+
+    facts = TableFacts(has_source=chunk is not None, ocr=any(conf is not None for conf, *_ in unsure.values()))
+    for key, (conf, *_rest) in unsure.items():
+        if key != "title" and conf < config.ocr_min_confidence:
+            facts.unsure[key] = "reading_unsure"
+    mark_unsure(facts, table, config)
+    if chunk is not None:
+        text = source_text(chunk).text
+        facts.funds_unit_known = bool(_FUNDS_UNIT.search(text))
+        unit = next((u for u in ("万元", "亿元", "元") if re.search(r"[（(]\s*(?:单位[:：]?\s*)?" + u, text)), "万元")
+        for attr, pattern in (("multi_year_total", _MULTI_YEAR), ("carryover", _CARRYOVER)):
+            amounts = [parse_amount(m.group(1) + (m.group(2) or ""), unit) for m in pattern.finditer(text)]
+            amounts = [a for a in amounts if a is not None]
+            if len(set(amounts)) == 1:  # one amount, however often repeated: else it is not clear which
+                setattr(facts, attr, amounts[0])
+    return facts
+
+
 def _triple(t: tuple) -> str:
     op, value, unit = t
     return "、".join(str(x) if x is not None else "空" for x in (op, value, unit))
@@ -151,6 +196,45 @@ class Checked:
     groundings: list[Grounding]
     findings: list[Finding]
     grade: str
+    outcomes: dict[str, dict] = field(default_factory=dict)  # rule -> {"outcome": OUTCOMES, "reasons": [...]}
+    score: int | None = None  # findings.table_score
+
+    def summary(self) -> dict:
+        """checked N (passed + failed), not applicable M, could not check K (why), errors."""
+        return outcome_summary(self.outcomes)
+
+
+def outcome_summary(outcomes: dict[str, dict]) -> dict:
+    from .findings import REASONS
+
+    count = {o: 0 for o in ("passed", "failed", "not_applicable", "could_not_check", "error")}
+    why: dict[str, int] = {}
+    for o in outcomes.values():
+        count[o["outcome"]] += 1
+        if o["outcome"] == "could_not_check":
+            for r in o["reasons"]:
+                label = r.split("：")[0]
+                why[label] = why.get(label, 0) + 1
+    unchecked = [r for r, o in outcomes.items() if o["outcome"] == "could_not_check"]
+    return {"checked": count["passed"] + count["failed"], **count, "could_not_check_rules": unchecked,
+            "why": why, "text": (f"已核查{count['passed'] + count['failed']}项规则，不适用{count['not_applicable']}项，"
+                                 f"无法核查{count['could_not_check']}项"
+                                 + (f"（{'、'.join(f'{k}{v}' for k, v in why.items())}）" if why else "")
+                                 + (f"，运行出错{count['error']}项" if count["error"] else ""))}
+
+
+_VERIFY_RULES = ("GROUND-01", "GROUND-02", "COUNT-01", "PARSE-01", "DIFF-01", "OCR-01", "OCR-02", "EXTRACT-01",
+                 "SRC-01")
+
+
+def _verification_outcomes(t: ExtractedTable, v: Verification) -> dict[str, dict]:
+    fired = {f.rule for f in v.findings}
+    facts = v.facts or TableFacts()
+    applies = {"GROUND-01": facts.has_source, "GROUND-02": facts.has_source, "COUNT-01": facts.has_source,
+               "PARSE-01": bool(t.indicators), "DIFF-01": t.llm is not None and t.llm.status == "ok",
+               "OCR-01": facts.ocr, "OCR-02": facts.ocr, "EXTRACT-01": t.reading is not None, "SRC-01": True}
+    return {r: {"outcome": "failed" if r in fired else ("passed" if applies[r] else "not_applicable"), "reasons": []}
+            for r in _VERIFY_RULES}
 
 
 def table_ref(table: ExtractedTable, n: int) -> str:
@@ -158,15 +242,39 @@ def table_ref(table: ExtractedTable, n: int) -> str:
     return f"{table.provenance.source_file}#{n}"
 
 
-def conclude(verified: list[tuple[str, ExtractedTable, Verification]], config: ReviewConfig) -> list[Checked]:
-    """The review rules (batch rules included) over verified tables, and each table's grade."""
-    from .findings import suggested_grade
-    from .review_rules import review
+def conclude_stream(verified: Callable[[], Iterable[tuple[str, ExtractedTable, Verification]]],
+                    config: ReviewConfig) -> Iterator[Checked]:
+    """The review rules (batch rules included) over verified tables, each table's outcomes and grade.
 
-    by_ref: dict[str, list[Finding]] = {ref: list(v.findings) for ref, _t, v in verified}
-    for f in review([(ref, t) for ref, t, _v in verified], config):
-        by_ref[f.table_ref].append(f)
-    return [Checked(ref, t, v.groundings, by_ref[ref], suggested_grade(by_ref[ref], config)) for ref, t, v in verified]
+    `verified()` gives (ref, table, verification) in order and is called twice: once for the batch
+    rules over light views of every table, once to review each table and yield it, so a run of any
+    size is never held whole.  A table whose source is damaged (SRC-01) gets no 完整性 comments:
+    what is missing was lost with the source, not left out by the department."""
+    from .findings import held_severities, suggested_grade, table_score
+    from .review_rules import BatchView, batch_rules, facts_of, review_table
+
+    views = [BatchView(ref, t) for ref, t, _v in verified()]
+    frequent, error = batch_rules(views, config)
+    for k, (ref, t, v) in enumerate(verified()):
+        found, outcomes = review_table(ref, t, config, frequent, v.facts or facts_of(t, config), views[k], error,
+                                       len(views))
+        views[k] = None  # done with
+        findings = list(v.findings) + found
+        rules = {**_verification_outcomes(t, v), **outcomes}
+        if any(f.rule == "SRC-01" for f in findings):
+            for f in findings:
+                if f.dimension == "完整性":
+                    rules[f.rule] = {"outcome": "could_not_check", "reasons": ["原件损坏"]}
+            findings = [f for f in findings if f.dimension != "完整性"]
+        rules.update({r: {"outcome": "not_applicable", "reasons": []} for r in RULES if r not in rules})  # AI-*: no model
+        held = held_severities(rules)
+        yield Checked(ref, t, v.groundings, findings, suggested_grade(findings, config, held),
+                      {r: rules[r] for r in RULES}, table_score(findings, config, held))
+
+
+def conclude(verified: list[tuple[str, ExtractedTable, Verification]], config: ReviewConfig) -> list[Checked]:
+    """conclude_stream over a batch held in memory."""
+    return list(conclude_stream(lambda: verified, config))
 
 
 def check(items: list[tuple[ExtractedTable, Chunk | None, list[TableData] | None]],

@@ -315,10 +315,32 @@ def _exit(outcomes, checked=None, fail_on: Enum = FailOn.never) -> None:
         raise typer.Exit(code)
 
 
-def _reports(checked, outcomes, output: Path, images: bool, max_crops: int) -> None:
-    from .findings import severity_counts
-    from .report import write_reports
+ReviewModel = Annotated[str | None, typer.Option(
+    "--review-model", metavar="NAME", help="Ask this model for a second opinion on each checked table (AI-01..04, "
+    "drafted by a model, kept only when held to the table); same endpoint settings as --model. Off by default.")]
 
+
+def _second_opinion(checked, name: str | None, config: Path | None, settings: Settings, **flags):
+    """The checked tables with the review model's findings added (off: as they are).  A run's checked
+    tables stream from a spill file; with a model they are held, the model being far slower anyway."""
+    if not name or not len(checked):
+        return checked
+    checked = list(checked)
+    from .extract.llm_store import Store
+    from .second_opinion import add_second_opinion
+    from .settings import review_model_settings
+
+    try:
+        model = review_model_settings(config, name, **flags)
+    except ConfigError as e:
+        _fail(str(e))
+    stats = add_second_opinion(checked, model, Store(settings.cache_path), config=settings.review)
+    typer.echo(stats.line(), err=True)
+    return checked
+
+
+def _reports(checked, outcomes, output: Path, images: bool, max_crops: int) -> None:
+    from .report import write_reports
     from .workbench.store import run_note  # what became of the reviewer's decisions in this folder
 
     if not any(o.tables or o.count for o in outcomes):
@@ -401,7 +423,7 @@ def run(
     fail_on: FailOnOpt = FailOn.never, images: Images = True,
     force: Annotated[bool, typer.Option("--force", help="Redo every file, also those a killed run finished.")] = False,
     password: Password = None, ocr: OcrOpt = OcrMode.auto, ocr_engine: OcrEngineOpt = OcrEngine.rapidocr,
-    debug: Debug = False,
+    debug: Debug = False, review_model: ReviewModel = None,
 ) -> None:
     """Extract, check and report: one JSON per input plus findings.json, review.md/.xlsx/.html.
 
@@ -430,6 +452,9 @@ def run(
                 _said(o)
             progress.summary(outcomes, checked)
             print_usage([t for o in outcomes for t in o.tables])
+            checked = _second_opinion(checked, review_model, config, settings, base_url=base_url,
+                                      structured_mode=structured_mode, workers=workers, rpm=rpm,
+                                      use_cache=False if no_cache else None)
             _reports(checked, outcomes, output, images, settings.review.max_crops)
     except (OSError, sqlite3.Error) as e:
         if debug:
@@ -444,6 +469,7 @@ def review(
                                                   help="Extraction outputs (json or jsonl) of `jixiao extract`.")],
     output: Annotated[Path, typer.Option("-o", "--output", metavar="DIR", help="Folder for the reports.")],
     config: Config = None, fail_on: FailOnOpt = FailOn.never, images: Images = True, debug: Debug = False,
+    review_model: ReviewModel = None,
 ) -> None:
     """Check extraction outputs against their sources and write the reports."""
     from .batch import OutputLock, conclude_outcomes, review_results
@@ -457,6 +483,7 @@ def review(
     _prepare_output(output)
     try:
         with OutputLock(output, on_wait=lambda line: typer.echo(f"jixiao: {line}", err=True)):
+            checked = _second_opinion(checked, review_model, config, settings)
             _reports(checked, outcomes, output, images, settings.review.max_crops)
     except OSError as e:
         if debug:

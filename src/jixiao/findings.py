@@ -6,7 +6,7 @@ templates/comments/<RULE>.j2 so a reviewer can adjust it without touching code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import jinja2
@@ -143,10 +143,69 @@ RULES: dict[str, Rule] = {
     "SRC-01": Rule("数据核对", "错误", "提取结果与原件核对（原件完好性）", True,
                    "The source is damaged: the PDF had to be repaired, a page's content could not be decoded, "
                    "or every cell of the table was read empty; replaces the table's 完整性 comments"),
+    # -- checks reviewers already automate (issue #15) ---------------------------------------------
+    "PLACE-01": Rule("规范性", "警告", "财预〔2015〕88号《中央部门预算绩效目标管理办法》“明确、清晰”；填报说明（模板示例须替换）", False,
+                      "A template remnant left in a header, goal, indicator name or value: “**”, “XX/××/×××”, “（≥**%）”, "
+                      "“…”/“...”, or 示例/例如/举例 text copied from the form (a single leading “*” core-indicator mark is not one)"),
+    "DATE-01": Rule("规范性", "错误", f"{_88} 可行性审核“如期实现”", True,
+                     "项目期 prints a start and an end date (年月, 年.月, YYYYMM) and the start is after the end"),
+    "DATE-02": Rule("可行性", "警告", f"{_88} 可行性审核“如期实现”；时效指标定义", False,
+                     "A 时效指标 value names a date (年/月) after the end printed in 项目期, or (without one) outside the "
+                     "budget year when 项目期 is one year"),
+    "DATE-03": Rule("规范性", "警告", f"{_88} 完整性审核“明确、清晰”", True,
+                     "项目期 states a duration (一年, 3年, 24个月) and printed start/end dates that span a different "
+                     "number of months (±1). The contract has no separate start/end fields: both are read from 项目期"),
+    "ATTR-01": Rule("规范性", "建议", "项目属性填报口径（一次性/经常性、新增/延续；实务惯例）", True,
+                     "项目属性 is not one of `project_attributes` (ReviewConfig; 一次性项目, 经常性项目, 延续性项目, "
+                     "新增项目, 阶段性项目, 持续性项目 …, several may be joined by “、/,”)"),
+    "FUND-01": Rule("规范性", "错误", f"{_88} 完整性审核；项目资金填写要求", True,
+                     "The annual amount (年度/当年资金总额) is larger than the multi-year total (资金总额/中期资金总额/"
+                     "项目总预算) when both are printed. The contract has no multi-year field: it is read from the "
+                     "table's source text (needs the source)"),
+    "FUND-02": Rule("规范性", "警告", f"{_88} 完整性审核；项目资金填写要求", True,
+                     "上年结转 (结转资金) larger than the annual amount. The contract has no carry-over field: it is read "
+                     "from the table's source text (needs the source)"),
+    "DUP-01": Rule("数据核对", "警告", "重复报送（同一表格内容以不同文件报送）", True,
+                    "The same table (identical contract fields) was submitted twice in the batch under another file "
+                    "name; one finding on each repeated copy, and no BATCH finding between a table and its copy"),
+    # -- a model's second opinion (--review-model), held to the table --------------------------------
+    "AI-01": Rule("相关性", "建议", f"{_88} 相关性审核（模型意见，须人工确认）", False,
+                   "Model second opinion: an indicator unrelated to the project or its goals; kept only when every "
+                   "name, number and quotation it cites is found in the table"),
+    "AI-02": Rule("完整性", "建议", f"{_88}“明确、清晰”；{_285}（模型意见，须人工确认）", True,
+                   "Model second opinion: a goal that is a slogan rather than an output (held to the table as AI-01)"),
+    "AI-03": Rule("相关性", "建议", f"{_88} 相关性审核（模型意见，须人工确认）", False,
+                   "Model second opinion: an indicator that restates the goal instead of measuring it (held as AI-01)"),
+    "AI-04": Rule("规范性", "建议", "文字规范（模型意见，须人工确认）", False,
+                   "Model second opinion: likely wrong characters (错别字) in a name (held as AI-01)"),
 }
 
+# outcome of each rule on each table (findings.json `tables[].rules`)
+OUTCOMES = ("passed", "failed", "not_applicable", "could_not_check", "error")
+# why a rule could not be checked: code -> the words the reports use
+REASONS = {"unit_unclear": "单位不明", "level_missing": "层级缺失", "value_not_parsed": "数值未解析",
+           "reading_unsure": "识别存疑", "no_source": "无原文", "error": "规则运行出错"}
+
 # §4.3: a rule that fires suppresses another on the same indicator (or table)
-SUPERSEDES = {"MEAS-04": "MEAS-01", "MEAS-03": "MEAS-05", "GOAL-01": "GOAL-02"}
+SUPERSEDES = {"MEAS-04": "MEAS-01", "MEAS-03": "MEAS-05", "GOAL-01": "GOAL-02", "RANGE-02": "DATE-02"}
+
+
+@dataclass
+class TableFacts:
+    """What the checker learnt about a table beyond its contract fields, for the review rules.
+
+    `unsure`: field path (or prefix: "funds", "indicators[3]", "@absence" for rules resting on
+    something being absent) -> reason code of REASONS; `funds_unit_known`: whether the source
+    prints the unit of its amounts (None: no source at hand, the contract's 万元 is trusted);
+    `multi_year_total`/`carryover`: amounts (万元) the contract has no field for, read from the source.
+    """
+
+    unsure: dict[str, str] = field(default_factory=dict)
+    funds_unit_known: bool | None = None
+    multi_year_total: float | None = None
+    carryover: float | None = None
+    has_source: bool = False
+    ocr: bool = False
 
 
 class Source(Location):
@@ -166,6 +225,8 @@ class Finding(BaseModel):
     message: str = Field(description="the drafted 审核意见")
     evidence: list[Source]
     basis: str = Field(description="the document the rule rests on")
+    drafted_by: Literal["rules", "model"] = Field(default="rules", description=(
+        "who drafted the comment: the deterministic rules, or a model's second opinion (AI-*, to be confirmed)"))
 
 
 _env = jinja2.Environment(
@@ -212,7 +273,8 @@ def make_finding(rule: str, table_name: str | None, ref: str, indicator: str | N
     meta = RULES[rule]
     return Finding(rule=rule, dimension=meta.dimension, severity=severity or meta.severity, table=table_name,
                    table_ref=ref, indicator=None if meta.table_level else indicator,
-                   message=comment(rule, **context), evidence=sources, basis=meta.basis)
+                   message=comment(rule, **context), evidence=sources, basis=meta.basis,
+                   drafted_by="model" if rule.startswith("AI-") else "rules")
 
 
 def severity_counts(findings) -> dict[str, int]:
@@ -228,12 +290,20 @@ def sort_key(finding: Finding) -> tuple[int, int]:
     return (0 if finding.rule.startswith("EXTRACT") else 1, SEVERITY_ORDER[finding.severity])
 
 
-def suggested_grade(findings: list[Finding], config: ReviewConfig) -> str:
-    """优/良/中/差 from the severities: a suggestion for the reviewer, never a verdict."""
+def held_severities(outcomes: dict[str, dict] | None) -> list[str]:
+    """Severities of the findings held back because the value they rest on was read unsurely."""
+    return [s for o in (outcomes or {}).values() for s in o.get("held", ())]
+
+
+def suggested_grade(findings: list[Finding], config: ReviewConfig, held: list[str] = ()) -> str:
+    """优/良/中/差 from the severities: a suggestion for the reviewer, never a verdict.
+
+    `held`: severities of findings held back for an unsure reading (no finding, but the grade counts them:
+    an unsure reading neither lowers nor raises the grade)."""
     # an unsure OCR reading says nothing about the table itself: it does not lower the grade
-    findings = [f for f in findings if not f.rule.startswith("OCR-")]
-    errors = sum(f.severity == "错误" for f in findings)
-    warnings = sum(f.severity == "警告" for f in findings)
+    severities = [f.severity for f in findings if not f.rule.startswith("OCR-")] + list(held)
+    errors = sum(s == "错误" for s in severities)
+    warnings = sum(s == "警告" for s in severities)
     if errors >= config.grade_error_for_poor:
         return "差"
     if errors or warnings >= config.grade_warnings_for_fair:
@@ -241,3 +311,21 @@ def suggested_grade(findings: list[Finding], config: ReviewConfig) -> str:
     if warnings:
         return "良"
     return "优"
+
+
+def table_score(findings: list[Finding], config: ReviewConfig, held: list[str] = ()) -> int:
+    """A table's score for ranking a batch: 100 − score_error per 错误 − score_warning per 警告 − score_suggestion
+    per 建议 (10/5/1 by default, ReviewConfig), never below 0.  Verification findings (OCR, DUP) and a
+    model's second opinion (AI) do not count: they say nothing certain about the table itself."""
+    counted = [f.severity for f in findings if not f.rule.startswith(("OCR-", "DUP-", "AI-"))] + list(held)
+    c = {s: counted.count(s) for s in SEVERITY_ORDER}
+    score = 100 - config.score_error * c["错误"] - config.score_warning * c["警告"] - config.score_suggestion * c["建议"]
+    return max(0, round(score))
+
+
+CONCLUSIONS = {"优": "通过", "良": "修改后通过", "中": "修改后通过", "差": "不予通过"}
+
+
+def conclusion(grade: str) -> str:
+    """The 审核结论 of the official 审核表, from the suggested grade (优 通过; 良/中 修改后通过; 差 不予通过)."""
+    return CONCLUSIONS.get(grade, "修改后通过")

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import base64
-from copy import copy
-from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from pathlib import Path
-
+import json
 import os
 import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from copy import copy
+from pathlib import Path
 
 import jinja2
 from markupsafe import Markup
 
 from .check import Checked
-from .findings import DIMENSIONS, SEVERITY_ORDER, Finding, severity_counts, sort_key
+from .findings import DIMENSIONS, SEVERITY_ORDER, Finding, conclusion, severity_counts, sort_key
 from .fileio import temp_path
 from .models import indicator_path
 
@@ -70,9 +70,28 @@ def merged_comments(findings: Iterable[Finding]) -> list[dict]:
     for (_kind, _k), fs in groups.items():
         fs.sort(key=sort_key)
         out.append({"severity": fs[0].severity, "indicator": fs[0].indicator, "rules": [f.rule for f in fs],
-                    "dimension": fs[0].dimension, "message": "".join(f.message for f in fs), "findings": fs})
+                    "dimension": fs[0].dimension, "message": one_sentence(fs), "findings": fs,
+                    "basis": "；".join(dict.fromkeys(f.basis for f in fs)),
+                    "by_model": any(f.drafted_by == "model" for f in fs)})
     out.sort(key=lambda c: sort_key(c["findings"][0]))
     return out
+
+
+def one_sentence(findings: list[Finding]) -> str:
+    """Several comments on one indicator as one comment a reviewer would write: the first whole, the others
+    without repeating the indicator's name, joined by “；”, one full stop at the end."""
+    if len(findings) == 1:
+        return findings[0].message
+    name = findings[0].indicator
+    parts = []
+    for n, f in enumerate(findings):
+        text = f.message.strip().rstrip("。")
+        if n and name:
+            text = re.sub(r"^[^“”。]{0,8}“" + re.escape(name) + "”", "该指标", text, count=1)
+            if not text.startswith("该指标"):
+                text = "此外，" + text
+        parts.append(text.replace("。", "，"))
+    return "；".join(parts) + "。"
 
 
 def _by_dimension(findings: list[Finding]) -> list[tuple[str, list[dict]]]:
@@ -161,7 +180,7 @@ def write_reports(checked: Iterable[Checked], out: Path, images: bool = True, ma
     out.mkdir(parents=True, exist_ok=True)
     split = len(checked) > PART_SIZE
     with ReportSet(out) as reports:
-        reports.write("findings.json", _json_list(_capped(f.model_dump(mode="json")) for c in checked for f in c.findings))
+        reports.write("findings.json", findings_json(checked))
         if not split:
             small = list(checked)
             reports.write("review.md", render_markdown_parts(small))
@@ -228,18 +247,97 @@ def _context(checked: list[Checked], first: int = 1) -> dict:
             "indicator_comments": {k: merged_comments(v)[0] for k, v in by_indicator.items()},
             "table_comments": merged_comments([f for f in c.findings if f.indicator is None]),
             "ungrounded": [g for g in c.groundings if g.status != "exact"],
+            "summary": c.summary(), "score": c.score,
         })
     return {"projects": projects, "totals": severity_counts([f for c in checked for f in c.findings]),
-            "header": report_header(checked)}
+            "header": report_header(checked), "ranking": department_ranking(checked)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Review content: findings.json with each table's rule outcomes, the ranking, the official 审核表
+
+
+def table_summary(c: Checked) -> dict:
+    """A table's entry in findings.json: its score, grade and the outcome of every rule."""
+    return {"table_ref": c.ref, "table": c.table.project_name, "competent_department": c.table.competent_department,
+            "source_file": c.table.provenance.source_file, "grade": c.grade, "conclusion": conclusion(c.grade),
+            "score": c.score, "summary": {k: v for k, v in c.summary().items() if k != "text"},
+            "summary_text": c.summary()["text"], "rules": c.outcomes}
+
+
+def findings_document(checked: list[Checked]) -> dict:
+    """findings.json as one object (for small runs and tests): every finding, and every table's summary."""
+    return json.loads("".join(findings_json(checked)))
+
+
+def findings_json(checked) -> Iterable[str]:
+    """findings.json, streamed: {"findings": [...], "tables": [...]}, passing over the checked tables
+    twice (they may be a spill file) and never holding them all; every string capped (CELL_CAP)."""
+    yield '{"findings": '
+    yield from _json_list(_capped(f.model_dump(mode="json")) for c in checked for f in c.findings)
+    yield ', "tables": '
+    yield from _json_list(_capped(table_summary(c)) for c in checked)
+    yield "}\n"
+
+
+def read_findings(path: Path) -> list[dict]:
+    """The findings of a findings.json, in either form (this one, or the plain list of earlier versions)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return data["findings"] if isinstance(data, dict) else data
+
+
+def department_ranking(checked: list[Checked]) -> list[dict]:
+    """主管部门 ranked by the mean score of their tables (findings.table_score), best first."""
+    groups: dict[str, list[Checked]] = defaultdict(list)
+    for c in checked:
+        groups[c.table.competent_department or "（未识别主管部门）"].append(c)
+    rows = []
+    for dept, cs in groups.items():
+        scores = [c.score for c in cs if c.score is not None]
+        counts = severity_counts([f for c in cs for f in c.findings])
+        rows.append({"department": dept, "tables": len(cs), "mean": round(sum(scores) / len(scores), 1) if scores else None,
+                     "lowest": min(scores) if scores else None, **counts})
+    rows.sort(key=lambda r: (-(r["mean"] or 0), r["department"]))
+    for n, r in enumerate(rows, 1):
+        r["rank"] = n
+    return rows
+
+
+AUDIT_SECTIONS = ("总体目标", "产出指标", "效益指标", "满意度指标")
+# table-level rules that speak about one section of the 审核表; the rest are 需补充完善事项
+_SECTION_OF_RULE = {"GOAL": "总体目标", "REL-01": "总体目标", "REL-02": "总体目标", "COMP-03": "总体目标",
+                    "AI-02": "总体目标", "COMP-04": "产出指标", "COMP-05": "效益指标", "COMP-06": "满意度指标"}
+
+
+def audit_form(c: Checked) -> dict:
+    """The official 审核表 of one project: 审核意见 under 总体目标 / 产出指标 / 效益指标 / 满意度指标, then
+    需补充完善事项 and the 审核结论 (通过 / 修改后通过 / 不予通过, from the suggested grade)."""
+    return {"project": c.table.project_name or "（未识别项目名称）", "department": c.table.competent_department,
+            "source_file": c.table.provenance.source_file, "grade": c.grade, "score": c.score,
+            "sections": audit_sections(c.table, c.findings), "conclusion": conclusion(c.grade)}
+
+
+def audit_sections(table, findings: list[Finding], texts: dict[int, str] | None = None) -> dict[str, list[str]]:
+    """The 审核表's sections of one table: section -> comments (one per indicator, merged into one sentence).
+
+    `texts` (id of a finding -> its text) lets the Word export put a reviewer's edited comment in place of the
+    drafted one."""
+    levels = {ind.name: ind.level1 for ind in table.indicators}
+    sections: dict[str, list[Finding]] = {s: [] for s in (*AUDIT_SECTIONS, "需补充完善事项")}
+    for f in findings:
+        section = None
+        if f.indicator is not None:
+            section = levels.get(f.indicator)
+        else:
+            section = _SECTION_OF_RULE.get(f.rule) or _SECTION_OF_RULE.get(f.rule.split("-")[0])
+        sections[section if section in sections else "需补充完善事项"].append(f)
+    if texts is not None:
+        return {k: [texts.get(id(f), f.message) for f in v] for k, v in sections.items()}
+    return {k: [m["message"] for m in merged_comments(v)] for k, v in sections.items()}
 
 
 def report_header(checked: list[Checked]) -> dict[str, str]:
     """部门, 年度, 审核日期 and 审核人 for the head of review.md and review.html."""
-    import datetime as dt
-    import os
-
-    from .workbench.store import default_reviewer
-
     return _header({c.table.competent_department for c in checked if c.table.competent_department},
                    {str(c.table.year) for c in checked if c.table.year})
 
@@ -324,12 +422,21 @@ def _crops(checked: list[Checked], limit: int = 400) -> dict[tuple[str, int, tup
 # Excel
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _safe(value):
-    """A cell from a document must never run as a formula in Excel (=, +, -, @ at the start)."""
+    """For writers that cannot type a cell as text (decisions.xlsx): an apostrophe before a formula start."""
     value = cap(value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and value[:1] in _FORMULA_START:
         return "'" + value
     return value
+
+
+def _formula_like(value) -> bool:
+    """A cell from a document must never run as a formula in Excel (=, +, -, @ at the start): such cells are
+    written as text (type "s", text number format, Excel's quote prefix), never with an apostrophe added."""
+    return isinstance(value, str) and value[:1] in _FORMULA_START
 
 
 def write_xlsx(checked: list[Checked], path: Path) -> None:
@@ -353,24 +460,30 @@ def _save_xlsx(checked: list[Checked], path: Path) -> None:
     wb = Workbook(write_only=True)
     sheets = {
         "项目": (["序号", "项目名称", "主管部门", "实施单位", "项目属性", "项目期", "年度资金总额（万元）", "财政拨款（万元）",
-                  "年度总体目标", "年度目标", "指标数", "错误", "警告", "建议", "建议等级", "来源文件", "页码"],
-                 [10, 28, 18, 18, 12, 10, 14, 14, 40, 40, 8, 8, 8, 8, 10, 30, 8]),
+                  "年度总体目标", "年度目标", "指标数", "错误", "警告", "建议", "建议等级", "来源文件", "页码",
+                  "得分", "审核结论", "规则核查"],
+                 [10, 28, 18, 18, 12, 10, 14, 14, 40, 40, 8, 8, 8, 8, 10, 30, 8, 8, 12, 50]),
         "指标": (["序号", "项目名称", "一级指标", "二级指标", "三级指标", "指标值", "运算符", "数值", "单位", "严重度",
-                  "审核意见", "页码"],
-                 [6, 24, 12, 16, 30, 14, 8, 10, 8, 8, 70, 8]),
-        "审核意见": (["序号", "项目名称", "审核维度", "严重度", "规则", "指标", "审核意见", "依据", "页码"],
-                    [6, 24, 10, 8, 10, 26, 80, 40, 8]),
+                  "审核意见", "页码", "来源文件"],
+                 [6, 24, 12, 16, 30, 14, 8, 10, 8, 8, 70, 8, 30]),
+        "审核意见": (["序号", "项目名称", "审核维度", "严重度", "规则", "指标", "审核意见", "依据", "页码", "来源文件", "起草"],
+                    [6, 24, 10, 8, 10, 26, 80, 40, 8, 30, 8]),
+        **_review_sheets(checked),
     }
     # rows are made sheet by sheet as they are written: nothing of the whole run is held twice
     count = {"项目": len(checked), "指标": getattr(checked, "indicators", None), "审核意见": getattr(checked, "findings", None)}
     if count["指标"] is None or count["审核意见"] is None:
         count.update({"指标": sum(len(c.table.indicators) for c in checked), "审核意见": sum(len(c.findings) for c in checked)})
     rows = {title: _xlsx_rows(checked, title) for title in sheets}
+    review_rows = _review_sheet_rows(checked)  # a few cells per table: the 审核表 and the ranking
+    rows.update(review_rows)
+    count.update({title: len(r) for title, r in review_rows.items()})
     bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
     fills = {s: PatternFill("solid", fgColor=colour) for s, colour in SEVERITY_COLOURS.items()}
     # only these columns get a style: wrapped long text, and the severity colour; the rest are
     # plain values (styling every cell triples the time on large runs)
-    styled = {"项目": {1, 8, 9, 14}, "指标": {4, 9, 10}, "审核意见": {3, 5, 6, 7}}
+    styled = {"项目": {1, 8, 9, 14}, "指标": {4, 9, 10}, "审核意见": {3, 5, 6, 7}, "审核表": {1, 2, 3, 4, 5, 6, 7},
+              "部门排名": set()}
     for title, (headers, widths) in sheets.items():
         ws = wb.create_sheet(title)
         for col, width in enumerate(widths, 1):
@@ -396,12 +509,14 @@ def _save_xlsx(checked: list[Checked], path: Path) -> None:
             style = templates.get(severity, templates[None])
             out = []
             for col, v in enumerate(values):
-                v = _safe(v)
-                if col in styled[title] or (isinstance(v, str) and v.startswith("=")):
+                formula_like = _formula_like(v)
+                if col in styled[title] or formula_like:
                     cell = WriteOnlyCell(ws, value=v)
-                    if isinstance(v, str) and v.startswith("="):
-                        cell.data_type = "s"  # text, never a formula
                     cell._style = copy(style)
+                    if formula_like:
+                        cell.data_type = "s"  # text, never a formula, shown as it is (no apostrophe)
+                        cell._style.quotePrefix = 1
+                        cell.number_format = "@"
                     v = cell
                 out.append(v)
             ws.append(out)
@@ -419,7 +534,8 @@ def _xlsx_rows(checked: list[Checked], title: str):
             yield ([n, t.project_name, t.competent_department, t.implementing_unit, t.project_attribute,
                     t.project_period, t.funds.total_all_levels, t.funds.fiscal_all_levels,
                     "\n".join(t.overall_goals), "\n".join(t.annual_goals), len(t.indicators),
-                    counts["错误"], counts["警告"], counts["建议"], c.grade, t.provenance.source_file, pages], worst)
+                    counts["错误"], counts["警告"], counts["建议"], c.grade, t.provenance.source_file, pages,
+                    c.score, conclusion(c.grade), c.summary()["text"] if c.outcomes else None], worst)
         elif title == "指标":
             comments = {m["indicator"]: m for m in merged_comments([f for f in c.findings if f.indicator is not None])}
             for i, ind in enumerate(t.indicators):
@@ -427,9 +543,32 @@ def _xlsx_rows(checked: list[Checked], title: str):
                 ev = t.evidence.get(indicator_path(i, "value_text")) or t.evidence.get(indicator_path(i, "name"))
                 yield ([n, t.project_name, ind.level1, ind.level2, ind.name, ind.value_text, ind.operator,
                         ind.value, ind.unit, m["severity"] if m else None, m["message"] if m else None,
-                        (ev.cell or ev.page) if ev else None], m["severity"] if m else None)
+                        (ev.cell or ev.page) if ev else None, t.provenance.source_file], m["severity"] if m else None)
         else:
             for f in sorted(c.findings, key=sort_key):
                 page = next((s.cell or s.page for s in f.evidence if s.cell or s.page is not None), None)
                 yield ([n, t.project_name, f.dimension, f.severity, f.rule, f.indicator, f.message,
-                        f.basis, page], f.severity)
+                        f.basis, page, t.provenance.source_file, "模型" if f.drafted_by == "model" else "规则"],
+                       f.severity)
+# ---------------------------------------------------------------------------------------------
+# Review content of review.xlsx: the official 审核表 and the ranking by 主管部门 (sheets of their own)
+
+
+def _review_sheets(checked: list[Checked]) -> dict[str, tuple[list[str], list[int]]]:
+    return {"审核表": (["序号", "项目名称", "主管部门", *AUDIT_SECTIONS, "需补充完善事项", "审核结论", "得分", "来源文件"],
+                       [6, 26, 18, 40, 50, 40, 40, 50, 12, 8, 30]),
+            "部门排名": (["排名", "主管部门", "项目数", "平均得分", "最低得分", "错误", "警告", "建议"],
+                         [6, 30, 8, 10, 10, 8, 8, 8])}
+
+
+def _review_sheet_rows(checked: list[Checked]) -> dict[str, list[tuple[list, str | None]]]:
+    audit = []
+    for n, c in enumerate(checked, 1):
+        form = audit_form(c)
+        cells = ["\n".join(f"{i}. {m}" for i, m in enumerate(form["sections"][s], 1)) or "无意见"
+                 for s in (*AUDIT_SECTIONS, "需补充完善事项")]
+        audit.append(([n, form["project"], form["department"], *cells, form["conclusion"], form["score"],
+                       form["source_file"]], None))
+    ranking = [([r["rank"], r["department"], r["tables"], r["mean"], r["lowest"], r["错误"], r["警告"], r["建议"]], None)
+               for r in department_ranking(checked)]
+    return {"审核表": audit, "部门排名": ranking}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from .findings import RULES, SUPERSEDES, Finding, ReviewConfig, Source, make_finding
+from .findings import OUTCOMES, REASONS, RULES, SUPERSEDES, Finding, ReviewConfig, Source, TableFacts, make_finding
 from .models import ExtractedTable, Indicator, indicator_path
 from .values import TO_WAN, squash
 
@@ -32,6 +32,8 @@ _COUNT_NAME = re.compile(r"(?:次数|人数|期数|个数|数量|人次|场次)$
 _COUNT_UNITS = {"次", "个", "场", "期", "项", "件", "篇", "批"}
 _COST_NAME = re.compile(r"(?:成本|费用|经费|费)$")
 _RECURRENT = ("运维", "运营维护", "运行维护", "维护费", "服务费", "租用", "租赁", "物业费", "年费")
+_PER_UNIT = re.compile(r"(?:亿元|万元|千元|元|万)\s*[/／每]")
+_DATE_LIKE = re.compile(r"\d{4}\s*年|\d{4}[./-]\d{1,2}|\d{1,2}\s*月|\d{1,2}\s*日|第[一二三四1-4]季度")
 _YEAR_PREFIX = re.compile(r"^20\d{2}年度?")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _STOP_BIGRAMS = set("工作 开展 建设 确保 提高 提升 加强 实现 促进 推进 做到 进行 正常 全县 各级 其他 相关 有效 "
@@ -72,15 +74,59 @@ def _bigrams(text: str) -> set[str]:
     return {s[i:i + 2] for i in range(len(s) - 1)}
 
 
+def facts_of(table: ExtractedTable, config: ReviewConfig) -> TableFacts:
+    """What can be known about a table without its source: unsure OCR values and an unsure reading."""
+    facts = TableFacts(ocr=any(e.confidence is not None for e in table.evidence.values()))
+    mark_unsure(facts, table, config)
+    return facts
+
+
+def mark_unsure(facts: TableFacts, table: ExtractedTable, config: ReviewConfig) -> None:
+    """Fields no finding may be drawn from: OCR values below `ocr_min_confidence`; with an unsure reading
+    (EXTRACT-01) whatever rests on something being absent, and the funds when values were lost."""
+    for key, e in table.evidence.items():
+        if e.confidence is not None and e.confidence < config.ocr_min_confidence:
+            facts.unsure.setdefault(key, "reading_unsure")
+    from .extract.rules.coverage import MIN_COVERAGE
+
+    r = table.reading
+    if r is not None and (r.coverage < MIN_COVERAGE or r.unknown_labels or r.lost_values):
+        facts.unsure.setdefault("@absence", "reading_unsure")
+        if r.lost_values:
+            facts.unsure.setdefault("funds", "reading_unsure")
+    if any(n.startswith("indicator without a level") or (n.startswith("level ") and "not recognised" in n)
+           for n in table.notes):  # indicators dropped or misplaced for want of a level: absences are unsure
+        facts.unsure.setdefault("@levels", "level_missing")
+
+
 class _Ctx:
     """One table under review, with the helpers every rule needs to emit a finding."""
 
-    def __init__(self, table: ExtractedTable, ref: str, config: ReviewConfig, batch_frequent: set[str]):
+    def __init__(self, table: ExtractedTable, ref: str, config: ReviewConfig, batch_frequent: set[str],
+                 facts: TableFacts | None = None):
         self.t = table
         self.ref = ref
         self.config = config
         self.batch_frequent = batch_frequent
+        self.facts = facts or facts_of(table, config)
         self.out: list[Finding] = []
+        self.unchecked: dict[str, list[str]] = {}  # rule -> why it could not be checked (reason: detail)
+        self.errors: dict[str, str] = {}  # rule -> the exception it raised
+        self.held: dict[str, list[str]] = {}  # rule -> severities of findings held back for an unsure reading
+
+    def cannot(self, rule: str, reason: str, detail: str | None = None) -> None:
+        """The rule could not be checked here (fail closed): no finding, the reason kept for the summary."""
+        text = REASONS[reason] + (f"：{detail}" if detail else "")
+        if text not in self.unchecked.setdefault(rule, []):
+            self.unchecked[rule].append(text)
+
+    def unsure(self, rests_on: list[str]) -> tuple[str, str] | None:
+        """(reason, field) when a field the finding would rest on was read unsurely (OCR-01, EXTRACT-01)."""
+        for key, reason in self.facts.unsure.items():
+            for rest in rests_on:
+                if key == rest or key.startswith((rest + ".", rest + "[")):
+                    return reason, key
+        return None
 
     def source(self, key: str, text: str | None) -> list[Source]:
         ev = self.t.evidence.get(key)
@@ -93,8 +139,26 @@ class _Ctx:
         return self.source(indicator_path(i, "name"), ind.name) + self.source(indicator_path(i, "value_text"), ind.value_text)
 
     def emit(self, rule: str, indicator: str | None = None, sources: list[Source] | None = None,
-             severity: str | None = None, **context) -> None:
+             severity: str | None = None, rests_on: list[str] | None = None, **context) -> None:
+        if rests_on and (why := self.unsure(rests_on)):
+            detail = {"@absence": "提取结果可能不完整", "@levels": "有指标未识别层级"}.get(why[1], why[1])
+            self.cannot(rule, why[0], detail)  # never a finding drawn from a field read unsurely
+            # kept aside for the grade only: an unsure reading neither lowers nor raises it
+            self.held.setdefault(rule, []).append(severity or RULES[rule].severity)
+            return
         self.out.append(make_finding(rule, self.t.project_name, self.ref, indicator, sources or [], severity, **context))
+
+    def money_sides_known(self, rule: str, ind: Indicator | None = None) -> bool:
+        """Amount rules compare two amounts: both units must be known (元 vs 万元 never makes a false 错误)."""
+        if self.facts.funds_unit_known is False:
+            self.cannot(rule, "unit_unclear", "资金栏未注明金额单位")
+            return False
+        if ind is not None and ind.unit and _PER_UNIT.match(ind.unit):
+            return False  # a unit cost (元/亩, 万元/个) is no amount to set against the total: nothing to compare
+        if ind is not None and ind.value is not None and ind.unit not in TO_WAN and ind.unit not in ("%", "‰"):
+            self.cannot(rule, "unit_unclear", f"“{ind.name}”{ind.value_text or ''}")
+            return False
+        return True
 
     @property
     def total(self) -> float | None:
@@ -113,31 +177,31 @@ def comp(c: _Ctx) -> None:
     t = c.t
     for key, label in HEADER_FIELDS.items():
         if not getattr(t, key):
-            c.emit("COMP-01", field=label)
+            c.emit("COMP-01", rests_on=["@absence", key], field=label)
     columns = [("all", "（含本级和市县）" if c.own_column() else "")] + ([("own", "（含本级）")] if c.own_column() else [])
     for col, scope in columns:
         total = t.funds.total_all_levels if col == "all" else t.funds.total_own_level
         if total is None or total <= 0:
             c.emit("COMP-02", sources=c.source(f"funds.total_{'all_levels' if col == 'all' else 'own_level'}", None),
-                   scope=scope)
+                   rests_on=["funds", "@absence"], scope=scope)
     if not t.overall_goals and not t.annual_goals:
-        c.emit("COMP-03", column="年度绩效目标")
+        c.emit("COMP-03", rests_on=["@absence"], column="年度绩效目标")
     elif c.own_column():
         if not t.overall_goals and t.funds.total_all_levels:
-            c.emit("COMP-03", column="年度总体绩效目标（含本级和市县）")
+            c.emit("COMP-03", rests_on=["@absence"], column="年度总体绩效目标（含本级和市县）")
         if not t.annual_goals and t.funds.total_own_level:
-            c.emit("COMP-03", column="年度绩效目标（含本级）")
+            c.emit("COMP-03", rests_on=["@absence"], column="年度绩效目标（含本级）")
     filled = {(i.level1, i.level2) for i in t.indicators}
     for level2 in ("数量指标", "质量指标", "时效指标", "成本指标"):
         if ("产出指标", level2) not in filled:
-            c.emit("COMP-04", level2=level2)
+            c.emit("COMP-04", rests_on=["@absence", "@levels"], level2=level2)
     if not any(i.level1 == "效益指标" for i in t.indicators):
-        c.emit("COMP-05")
+        c.emit("COMP-05", rests_on=["@absence", "@levels"])
     if not any(i.level2 == "服务对象满意度指标" for i in t.indicators):
-        c.emit("COMP-06", beneficiaries=_beneficiaries(t))
+        c.emit("COMP-06", rests_on=["@absence", "@levels"], beneficiaries=_beneficiaries(t))
     for n, ind in enumerate(t.indicators):
         if not ind.value_text:
-            c.emit("COMP-07", ind.name, c.ind_sources(n), name=ind.name)
+            c.emit("COMP-07", ind.name, c.ind_sources(n), rests_on=[f"indicators[{n}]", "@absence"], name=ind.name)
 
 
 def _beneficiaries(t: ExtractedTable) -> str:
@@ -154,16 +218,16 @@ def goals(c: _Ctx) -> None:
     all_goals = list(dict.fromkeys(t.overall_goals + t.annual_goals))
     restating = [g for g in all_goals if name and _norm(g) and _norm(g) in name]
     for g in restating:
-        c.emit("GOAL-01", goal=g)
+        c.emit("GOAL-01", rests_on=["overall_goals", "annual_goals", "project_name"], goal=g)
     if not restating and all_goals and all(
             len(_CJK.findall(g)) <= c.config.vague_goal_max_chars and not re.search(r"\d", g) for g in all_goals):
-        c.emit("GOAL-02", goal="；".join(all_goals))
+        c.emit("GOAL-02", rests_on=["overall_goals", "annual_goals"], goal="；".join(all_goals))
     f = t.funds
     same_funds = c.own_column() and (f.total_all_levels, f.fiscal_all_levels, f.other_all_levels) == (
         f.total_own_level, f.fiscal_own_level, f.other_own_level)
     if same_funds and t.overall_goals and t.annual_goals and [_norm(g) for g in t.overall_goals] != [
             _norm(g) for g in t.annual_goals]:
-        c.emit("GOAL-03")
+        c.emit("GOAL-03", rests_on=["funds", "overall_goals", "annual_goals"])
 
 
 def consistency(c: _Ctx) -> None:
@@ -176,28 +240,38 @@ def consistency(c: _Ctx) -> None:
         suffix = "all_levels" if col == "all" else "own_level"
         if total is not None and (fiscal is not None or other is not None):
             if abs(total - (fiscal or 0) - (other or 0)) > tol:
-                c.emit("CONS-01", sources=c.source(f"funds.total_{suffix}", _fmt(total)), scope=label,
+                c.emit("CONS-01", sources=c.source(f"funds.total_{suffix}", _fmt(total)), rests_on=["funds"], scope=label,
                        total=_fmt(total), fiscal=_fmt(fiscal), other=_fmt(other))
         if total is not None and fiscal is not None and fiscal > total + tol:
-            c.emit("CONS-02", sources=c.source(f"funds.fiscal_{suffix}", _fmt(fiscal)), kind="fiscal", scope=label,
+            c.emit("CONS-02", sources=c.source(f"funds.fiscal_{suffix}", _fmt(fiscal)), rests_on=["funds"],
+                   kind="fiscal", scope=label,
                    fiscal=_fmt(fiscal), total=_fmt(total))
     if f.total_own_level is not None and f.total_all_levels is not None and f.total_own_level > f.total_all_levels + tol:
-        c.emit("CONS-02", sources=c.source("funds.total_own_level", _fmt(f.total_own_level)), kind="levels",
+        c.emit("CONS-02", sources=c.source("funds.total_own_level", _fmt(f.total_own_level)), rests_on=["funds"],
+               kind="levels",
                own=_fmt(f.total_own_level), all=_fmt(f.total_all_levels))
-    costs = [(n, i, _money(i)) for n, i in enumerate(t.indicators) if i.level2 == "成本指标" and _money(i) is not None]
+    all_costs = [(n, i) for n, i in enumerate(t.indicators) if i.level2 == "成本指标"]
+    costs = [(n, i, _money(i)) for n, i in all_costs if _money(i) is not None]
     if c.total is not None:
-        for n, ind, money in costs:
-            if money > c.total + tol:
-                c.emit("CONS-03", ind.name, c.ind_sources(n), name=ind.name, value_text=ind.value_text, total=_fmt(c.total))
-        capped = [money for _n, ind, money in costs if ind.operator in ("=", "≤")]
-        if len(capped) > 1 and sum(capped) > c.total + tol:
-            c.emit("CONS-04", sum=_fmt(sum(capped)), total=_fmt(c.total))
+        for n, ind in all_costs:
+            money = _money(ind)
+            if c.money_sides_known("CONS-03", ind) and money is not None and money > c.total + tol:
+                c.emit("CONS-03", ind.name, c.ind_sources(n), rests_on=["funds", f"indicators[{n}]"], name=ind.name,
+                       value_text=ind.value_text, total=_fmt(c.total))
+        capped = [(n, money) for n, ind, money in costs if ind.operator in ("=", "≤")]
+        unclear = [ind for _n, ind in all_costs if ind.operator in ("=", "≤") and _money(ind) is None
+                   and ind.value is not None and ind.unit not in ("%", "‰")]
+        if len(capped) + len(unclear) > 1 and all(c.money_sides_known("CONS-04", ind) for ind in unclear or [None]):
+            if len(capped) > 1 and sum(m for _n, m in capped) > c.total + tol:
+                c.emit("CONS-04", rests_on=["funds"] + [f"indicators[{n}]" for n, _m in capped],
+                       sum=_fmt(sum(m for _n, m in capped)), total=_fmt(c.total))
     hours = [(n, i) for n, i in enumerate(t.indicators) if i.unit == "小时" and _PER_DAY.search(i.name) and i.value is not None]
     full = [(n, i) for n, i in hours if i.value == 24 and i.operator in ("=", "≥")]
     partial = [(n, i) for n, i in hours if i.operator in ("≥", ">") and i.value < 24]
     if full and partial:
         (na, a), (nb, b) = full[0], partial[0]
-        c.emit("CONS-05", sources=c.ind_sources(na) + c.ind_sources(nb), name_a=a.name, value_a=a.value_text,
+        c.emit("CONS-05", sources=c.ind_sources(na) + c.ind_sources(nb), rests_on=[f"indicators[{na}]", f"indicators[{nb}]"],
+               name_a=a.name, value_a=a.value_text,
                name_b=b.name, value_b=b.value_text, gap=_fmt(24 - b.value))
 
 
@@ -210,7 +284,7 @@ def relevance(c: _Ctx) -> None:
     for goal in dict.fromkeys(c.t.overall_goals + c.t.annual_goals):
         content = _bigrams(goal) - drop
         if content and not content & covered:
-            c.emit("REL-01", goal=goal)
+            c.emit("REL-01", rests_on=["overall_goals", "annual_goals", "@absence"], goal=goal)
             continue
         uncovered = []
         for clause in _CLAUSE_SPLIT.split(goal):
@@ -219,7 +293,7 @@ def relevance(c: _Ctx) -> None:
             if not (_bigrams(clause) - drop) & covered:
                 uncovered.append(clause)
         if uncovered:
-            c.emit("REL-02", goal=goal, clauses=uncovered)
+            c.emit("REL-02", rests_on=["overall_goals", "annual_goals", "@absence"], goal=goal, clauses=uncovered)
     for n, ind in enumerate(c.t.indicators):
         suggested = None
         if "满意" in ind.name and ind.level2 != "服务对象满意度指标":
@@ -229,7 +303,8 @@ def relevance(c: _Ctx) -> None:
         elif _COST_NAME.search(ind.name) and _money(ind) is not None and ind.level2 != "成本指标":
             suggested = "成本指标"
         if suggested:
-            c.emit("REL-03", ind.name, c.ind_sources(n), name=ind.name, level2=ind.level2, suggested=suggested)
+            c.emit("REL-03", ind.name, c.ind_sources(n), rests_on=[f"indicators[{n}]", "@levels"], name=ind.name,
+                   level2=ind.level2, suggested=suggested)
 
 
 def feasibility(c: _Ctx) -> None:
@@ -237,7 +312,8 @@ def feasibility(c: _Ctx) -> None:
         name = squash(c.t.project_name)
         for kw in _RECURRENT:
             if kw in name:
-                c.emit("FEAS-01", sources=c.source("project_name", c.t.project_name), keyword=f"“{kw}”")
+                c.emit("FEAS-01", sources=c.source("project_name", c.t.project_name),
+                       rests_on=["project_name", "project_attribute"], keyword=f"“{kw}”")
                 break
 
 
@@ -255,7 +331,14 @@ def indicators(c: _Ctx) -> None:
         ctx = dict(name=name, value_text=vt, level2=ind.level2, unit=ind.unit, operator=ind.operator)
 
         def emit(rule: str, **extra) -> None:
-            c.emit(rule, name, src, **{**ctx, **extra})
+            c.emit(rule, name, src, rests_on=[f"indicators[{n}]"], **{**ctx, **extra})
+
+        if re.search(r"\d", vt) and ind.value is None and not _DATE_LIKE.search(vt):
+            # a number the parser could not read: the numeric rules on this indicator cannot judge it
+            for rule, applies in (("SAT-01", "满意" in name), ("DIR-01", bool(_INVERSE_RATE.search(name))),
+                                  ("RANGE-01", name.endswith("率")), ("APPR-01", ind.level2 == "数量指标")):
+                if applies:
+                    c.cannot(rule, "value_not_parsed", f"“{name}”{vt}")
 
         if _qualitative(ind) and _TREND.search(vt):
             emit("MEAS-01")
@@ -300,9 +383,10 @@ def indicators(c: _Ctx) -> None:
               and any(int(y) > t.year for y in re.findall(r"(20\d{2})\s*年", vt))):
             emit("RANGE-02", limit="项目实施期")
         money = _money(ind)
-        if (ind.level2 == "成本指标" and money is not None and ind.operator in ("=", "≤") and c.total is not None
+        if (ind.level2 == "成本指标" and ind.operator in ("=", "≤") and c.total is not None
+                and c.money_sides_known("COST-01", ind) and money is not None
                 and abs(money - c.total) <= cfg.funds_tolerance):
-            emit("COST-01")
+            c.emit("COST-01", name, src, rests_on=[f"indicators[{n}]", "funds"], **ctx)
         if ind.level2 == "成本指标" and all_costs_percent:
             emit("COST-02")
         if "满意" in name and ind.value is not None:
@@ -317,7 +401,190 @@ def indicators(c: _Ctx) -> None:
             emit("APPR-01", total=_fmt(c.total) if c.total is not None else None)
 
 
-TABLE_RULES: list[Callable[[_Ctx], None]] = [comp, goals, consistency, indicators, relevance, feasibility]
+# ---------------------------------------------------------------------------------------------
+# Checks reviewers already automate: template remnants, dates, 项目属性, amounts beside the contract
+
+_REMNANT = re.compile(r"[（(]\s*[≥≤><=]?\s*[*＊]{2,}[^）)]{0,4}[）)]|[*＊]{2,}|[XxＸｘ]{2,}|[×〤]{2,}|…+|\.{3,}|示例|例如|举例")
+_FIELD_LABELS = {"title": "表名", "project_name": "项目名称", "competent_department": "主管部门",
+                 "implementing_unit": "实施单位", "project_attribute": "项目属性", "project_period": "项目期"}
+
+
+def place(c: _Ctx) -> None:
+    """PLACE-01: text of the blank form left in the table."""
+    t = c.t
+    fields = [(k, _FIELD_LABELS[k], getattr(t, k), None) for k in _FIELD_LABELS]
+    fields += [(f"overall_goals[{i}]", "总体目标", g, None) for i, g in enumerate(t.overall_goals)]
+    fields += [(f"annual_goals[{i}]", "年度目标", g, None) for i, g in enumerate(t.annual_goals)]
+    for n, ind in enumerate(t.indicators):
+        fields += [(indicator_path(n, "name"), "三级指标", ind.name, n),
+                   (indicator_path(n, "value_text"), f"“{ind.name}”的指标值", ind.value_text, n)]
+    done: set[int | None] = set()
+    for key, label, text, n in fields:
+        m = _REMNANT.search(text or "")
+        if not m or (n is not None and n in done):
+            continue
+        done.add(n)
+        c.emit("PLACE-01", t.indicators[n].name if n is not None else None,
+               c.ind_sources(n) if n is not None else c.source(key, text), rests_on=[key],
+               field=label, text=text, remnant=m.group(0))
+
+
+_YM = re.compile(r"(20\d{2})\s*(?:年|[./\-])?\s*(\d{1,2}(?!\d))?(?:\s*月)?(?:\s*\d{1,2}\s*日)?")
+_DURATION = re.compile(r"(?<![\d.])([一二两三四五六七八九十]|\d{1,2})\s*(年|个月)(?!度)")
+_CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_MONTH_ONLY = re.compile(r"(?<!\d)(\d{1,2})\s*月")
+
+
+def _period(text: str | None) -> tuple[tuple[int, int], tuple[int, int]] | str | None:
+    """项目期's printed (start, end) as (year, month) pairs; "bad" when dates are printed but unreadable."""
+    dates = [(int(m.group(1)), int(m.group(2)) if m.group(2) else None) for m in _YM.finditer(squash(text))]
+    if len(dates) != 2:
+        return None
+    (sy, sm), (ey, em) = dates
+    if any(mm is not None and not 1 <= mm <= 12 for mm in (sm, em)):
+        return "bad"
+    return (sy, sm or 1), (ey, em or 12)
+
+
+def _duration_months(text: str | None) -> int | None:
+    m = _DURATION.search(squash(text))
+    if not m:
+        return None
+    k = int(m.group(1)) if m.group(1).isdigit() else _CN_NUM[m.group(1)]
+    return k * 12 if m.group(2) == "年" else k
+
+
+def dates(c: _Ctx) -> None:
+    t = c.t
+    period = _period(t.project_period)
+    if period == "bad":
+        for rule in ("DATE-01", "DATE-03"):
+            c.cannot(rule, "value_not_parsed", f"项目期“{t.project_period}”")
+        period = None
+    src = c.source("project_period", t.project_period)
+    if period:
+        (sy, sm), (ey, em) = period
+        if (sy, sm) > (ey, em):
+            c.emit("DATE-01", sources=src, rests_on=["project_period"], period=t.project_period,
+                   start=f"{sy}年{sm}月", end=f"{ey}年{em}月")
+        else:
+            stated = _duration_months(re.sub(r"20\d{2}\s*年", "", squash(t.project_period)))
+            span = (ey - sy) * 12 + em - sm + 1
+            if stated is not None and abs(stated - span) > 1:
+                c.emit("DATE-03", sources=src, rests_on=["project_period"], period=t.project_period,
+                       stated=stated, span=span)
+    one_year = squash(t.project_period) in ("一年", "1年", "")
+    for n, ind in enumerate(t.indicators):
+        if ind.level2 != "时效指标" or not ind.value_text:
+            continue
+        vt = squash(ind.value_text)
+        when = [(int(m.group(1)), int(m.group(2)) if m.group(2) else 12) for m in _YM.finditer(vt)]
+        if not when and t.year and (m := _MONTH_ONLY.search(vt)):
+            when = [(t.year, int(m.group(1)))]
+        if not when:
+            continue
+        if any(not 1 <= mm <= 12 for _y, mm in when):
+            c.cannot("DATE-02", "value_not_parsed", f"“{ind.name}”{ind.value_text}")
+            continue
+        latest = max(when)
+        rests = [f"indicators[{n}]", "project_period"]
+        ctx = dict(name=ind.name, value_text=ind.value_text, year=f"{t.year}年" if t.year else "")
+        if period and latest > period[1]:
+            c.emit("DATE-02", ind.name, c.ind_sources(n), rests_on=rests, after_end=True,
+                   end=f"{period[1][0]}年{period[1][1]}月", **ctx)
+        elif not period and one_year and t.year and any(y != t.year for y, _m in when):  # later: RANGE-02 wins
+            c.emit("DATE-02", ind.name, c.ind_sources(n), rests_on=rests, after_end=False, end="", **ctx)
+
+
+_ATTR_SPLIT = re.compile(r"[、,，/／;；\s]+|及|和")
+
+
+def attribute(c: _Ctx) -> None:
+    attr = squash(c.t.project_attribute)
+    if not attr:
+        return
+    allowed = {squash(a) for a in c.config.project_attributes}
+    parts = [p.strip("■□☑√✓口") for p in _ATTR_SPLIT.split(attr) if p.strip("■□☑√✓口")]
+    if any(p not in allowed for p in parts):
+        c.emit("ATTR-01", sources=c.source("project_attribute", c.t.project_attribute),
+               rests_on=["project_attribute"], attribute=c.t.project_attribute,
+               allowed="、".join(c.config.project_attributes[:6]))
+
+
+def fund_source(c: _Ctx) -> None:
+    """FUND-01/02: amounts the contract has no field for, read from the source text by the checker."""
+    f, tol, annual = c.facts, c.config.funds_tolerance, c.total
+    if annual is None:
+        return
+    if f.multi_year_total is not None and annual > f.multi_year_total + tol:
+        c.emit("FUND-01", sources=c.source("funds.total_all_levels", _fmt(annual)), rests_on=["funds"],
+               annual=_fmt(annual), total=_fmt(f.multi_year_total))
+    if f.carryover is not None and f.carryover > annual + tol:
+        c.emit("FUND-02", sources=c.source("funds.total_all_levels", _fmt(annual)), rests_on=["funds"],
+               carryover=_fmt(f.carryover), annual=_fmt(annual))
+
+
+TABLE_RULES: list[Callable[[_Ctx], None]] = [comp, goals, consistency, indicators, relevance, feasibility,
+                                             place, dates, attribute, fund_source]
+# the rules each function decides (a function that raises makes them `error` for that table)
+RULES_OF: dict[Callable[[_Ctx], None], list[str]] = {
+    comp: [f"COMP-0{i}" for i in range(1, 8)], goals: ["GOAL-01", "GOAL-02", "GOAL-03"],
+    consistency: [f"CONS-0{i}" for i in range(1, 6)],
+    indicators: [f"MEAS-0{i}" for i in range(1, 9)] + ["DIR-01", "DIR-02", "DIR-03", "DIR-04", "RANGE-01", "RANGE-02",
+                                                      "COST-01", "COST-02", "SAT-01", "SAT-02", "APPR-01"],
+    relevance: ["REL-01", "REL-02", "REL-03"], feasibility: ["FEAS-01"], place: ["PLACE-01"],
+    dates: ["DATE-01", "DATE-02", "DATE-03"], attribute: ["ATTR-01"], fund_source: ["FUND-01", "FUND-02"],
+}
+BATCH_RULES = ["BATCH-01", "BATCH-02", "DUP-01"]
+
+
+def _costs(t: ExtractedTable) -> list[Indicator]:
+    return [i for i in t.indicators if i.level2 == "成本指标"]
+
+
+def _any(pattern: re.Pattern, t: ExtractedTable) -> bool:
+    return any(pattern.search(i.name) for i in t.indicators)
+
+
+# when a rule has nothing to judge on a table: not_applicable (else a rule that does not fire has passed)
+APPLIES: dict[str, Callable[[_Ctx], bool]] = {
+    "COMP-07": lambda c: bool(c.t.indicators),
+    "GOAL-01": lambda c: bool(c.t.overall_goals or c.t.annual_goals),
+    "GOAL-02": lambda c: bool(c.t.overall_goals or c.t.annual_goals),
+    "GOAL-03": lambda c: c.own_column(),
+    "CONS-01": lambda c: c.total is not None or c.t.funds.total_own_level is not None,
+    "CONS-02": lambda c: c.total is not None or c.t.funds.total_own_level is not None,
+    "CONS-03": lambda c: c.total is not None and bool(_costs(c.t)),
+    "CONS-04": lambda c: c.total is not None and len(_costs(c.t)) > 1,
+    "CONS-05": lambda c: sum(i.unit == "小时" for i in c.t.indicators) > 1,
+    "MEAS-02": lambda c: any(i.level2 == "时效指标" for i in c.t.indicators),
+    "MEAS-04": lambda c: any(i.name.endswith("率") for i in c.t.indicators),
+    "MEAS-05": lambda c: any(i.unit for i in c.t.indicators),
+    "MEAS-06": lambda c: any(i.name.endswith("性") for i in c.t.indicators),
+    "DIR-01": lambda c: _any(_INVERSE_RATE, c.t),
+    "DIR-02": lambda c: _any(_POSITIVE_RATE, c.t),
+    "DIR-03": lambda c: _any(_TIME_LIMIT, c.t),
+    "DIR-04": lambda c: bool(_costs(c.t)),
+    "RANGE-01": lambda c: any(i.unit == "%" for i in c.t.indicators),
+    "RANGE-02": lambda c: any(i.unit == "小时" or i.level2 == "时效指标" for i in c.t.indicators),
+    "COST-01": lambda c: c.total is not None and bool(_costs(c.t)),
+    "COST-02": lambda c: bool(_costs(c.t)),
+    "SAT-01": lambda c: any("满意" in i.name for i in c.t.indicators),
+    "SAT-02": lambda c: any("满意" in i.name for i in c.t.indicators),
+    "REL-01": lambda c: bool(c.t.overall_goals or c.t.annual_goals),
+    "REL-02": lambda c: bool(c.t.overall_goals or c.t.annual_goals),
+    "APPR-01": lambda c: any(i.level2 == "数量指标" for i in c.t.indicators),
+    "FEAS-01": lambda c: squash(c.t.project_attribute) == "一次性项目",
+    "DATE-01": lambda c: _period(c.t.project_period) is not None,
+    "DATE-02": lambda c: any(i.level2 == "时效指标" and i.value_text and (_YM.search(squash(i.value_text))
+                                                                      or _MONTH_ONLY.search(i.value_text))
+                             for i in c.t.indicators),
+    "DATE-03": lambda c: _period(c.t.project_period) is not None and _duration_months(
+        re.sub(r"20\d{2}\s*年", "", squash(c.t.project_period))) is not None,
+    "ATTR-01": lambda c: bool(squash(c.t.project_attribute)),
+    "FUND-01": lambda c: c.facts.multi_year_total is not None and c.total is not None,
+    "FUND-02": lambda c: c.facts.carryover is not None and c.total is not None,
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -335,12 +602,45 @@ def _batch_frequent(tables: list[ExtractedTable], config: ReviewConfig) -> set[s
     return {bg for bg, n in counts.items() if 2 * n >= len(tables)}
 
 
+def _same_project(contexts: list[_Ctx]) -> list[int]:
+    """A group number per table: tables with identical contract fields (one table submitted twice), or the same
+    project of the same department, share one; the batch rules never compare a group with itself."""
+    groups: list[int] = []
+    seen: dict[str, int] = {}
+    for n, c in enumerate(contexts):
+        content = content_key(c.t)
+        name = _norm(c.t.project_name)
+        project = f"{name}|{_norm(c.t.competent_department)}" if name else None
+        g = seen.get(content, seen.get(project) if project else None)
+        g = n if g is None else g
+        seen.setdefault(content, g)
+        if project:
+            seen.setdefault(project, g)
+        groups.append(g)
+    return groups
+
+
+def duplicates(contexts: list[_Ctx]) -> None:
+    """DUP-01: one finding on every repeated copy of a table (identical contract fields, another file)."""
+    first: dict[str, int] = {}
+    for n, c in enumerate(contexts):
+        key = content_key(c.t)
+        if key in first:
+            orig = contexts[first[key]].t.provenance
+            c.emit("DUP-01", sources=c.source("project_name", c.t.project_name),
+                   other=f"{orig.source_file}" + (f" 第{orig.pages[0]}页" if orig.pages else ""))
+        else:
+            first[key] = n
+
+
 def batch(contexts: list[_Ctx]) -> None:
     """BATCH-01/02 across the run: one finding per indicator per table, naming the other projects.
 
     Names are indexed (identical names grouped; every substring of 4+ characters looked up) so a
     run of hundreds of tables costs a few passes, not a comparison of every pair of indicators.
+    A table is never compared with its own copy or another reading of the same project (_same_project).
     """
+    group = _same_project(contexts)
     holders: dict[str, list[tuple[int, int]]] = {}  # normalised name -> (context, indicator) pairs
     for a, c in enumerate(contexts):
         for n, ind in enumerate(c.t.indicators):
@@ -350,9 +650,10 @@ def batch(contexts: list[_Ctx]) -> None:
     same: dict[tuple[int, int], list[int]] = {}
     for members in holders.values():
         tables = {a for a, _n in members}
-        if len(tables) > 1:
-            for a, n in members:
-                same.setdefault((a, n), sorted(tables - {a}))
+        for a, n in members:
+            others = sorted(b for b in tables if group[b] != group[a])
+            if others:
+                same.setdefault((a, n), others)
     near: dict[tuple[int, int], list[tuple[int, str]]] = {}
     for longer, members in holders.items():
         for size in range(4, len(longer)):
@@ -360,19 +661,20 @@ def batch(contexts: list[_Ctx]) -> None:
                 part = longer[i:i + size]
                 for a, n in holders.get(part, ()):  # `part` is another indicator's whole name
                     for b, m in members:
-                        if a != b:
+                        if group[a] != group[b]:
                             near.setdefault((a, n), []).append((b, contexts[b].t.indicators[m].name))
                             near.setdefault((b, m), []).append((a, contexts[a].t.indicators[n].name))
     for (a, n), others in same.items():
         c, ind = contexts[a], contexts[a].t.indicators[n]
-        c.emit("BATCH-01", ind.name, c.ind_sources(n), name=ind.name, others=_project_names(contexts, others))
+        c.emit("BATCH-01", ind.name, c.ind_sources(n), rests_on=[f"indicators[{n}]"], name=ind.name,
+               others=_project_names(contexts, others))
     for (a, n), pairs in near.items():
         c, ind = contexts[a], contexts[a].t.indicators[n]
         pairs = list(dict.fromkeys(pairs))
         first_b, first_name = pairs[0]
         common = ind.name if _norm(ind.name) in _norm(first_name) else first_name
-        c.emit("BATCH-02", ind.name, c.ind_sources(n), name=ind.name,
-               others=[(contexts[b].t.project_name or "（未识别项目名称）", other) for b, other in pairs],
+        c.emit("BATCH-02", ind.name, c.ind_sources(n), rests_on=[f"indicators[{n}]"], name=ind.name,
+               others=list(dict.fromkeys((contexts[b].t.project_name or "（未识别项目名称）", other) for b, other in pairs)),
                common=f"“{common}”")
 
 
@@ -387,13 +689,155 @@ def _apply_precedence(findings: list[Finding]) -> list[Finding]:
                        for winner, loser in SUPERSEDES.items() if loser == f.rule)]
 
 
-def review(tables: list[tuple[str, ExtractedTable]], config: ReviewConfig | None = None) -> list[Finding]:
-    """Findings for a batch of tables (ref, table): every table rule, precedence, then the batch rules."""
-    config = config or ReviewConfig()
-    frequent = _batch_frequent([t for _r, t in tables], config)
-    contexts = [_Ctx(t, ref, config, frequent) for ref, t in tables]
+def _guarded(fn: Callable, rules: list[str], contexts: list[_Ctx]) -> None:
+    """Run one rule function on each table; one that raises is `error` for its rules on that table."""
     for c in contexts:
-        for rule in TABLE_RULES:
-            rule(c)
-    batch(contexts)
-    return _apply_precedence([f for c in contexts for f in c.out])
+        before = len(c.out)
+        try:
+            fn(c)
+        except Exception as e:  # noqa: BLE001 -- fail closed: never a crash, never half a result
+            del c.out[before:]
+            for rule in rules:
+                c.errors[rule] = f"{type(e).__name__}: {e}"
+
+
+def _outcomes(c: _Ctx, findings: list[Finding], batch_size: int) -> dict[str, dict]:
+    """Every review rule's outcome on one table (OUTCOMES), with the reasons where it could not be checked."""
+    fired = {f.rule for f in findings}
+    out = {}
+    for fn, rules in [*RULES_OF.items(), (None, BATCH_RULES)]:
+        for rule in rules:
+            if rule in c.errors:
+                out[rule] = {"outcome": "error", "reasons": [c.errors[rule]]}
+            elif rule in fired:
+                out[rule] = {"outcome": "failed", "reasons": c.unchecked.get(rule, [])}
+            elif rule in c.unchecked:
+                out[rule] = {"outcome": "could_not_check", "reasons": c.unchecked[rule]}
+                if rule in c.held:
+                    out[rule]["held"] = c.held[rule]
+            elif (fn is None and batch_size < 2) or (rule in APPLIES and not _applies(rule, c)):
+                out[rule] = {"outcome": "not_applicable", "reasons": []}
+            else:
+                out[rule] = {"outcome": "passed", "reasons": []}
+    assert all(o["outcome"] in OUTCOMES for o in out.values())
+    return out
+
+
+def _applies(rule: str, c: _Ctx) -> bool:
+    try:
+        return APPLIES[rule](c)
+    except Exception:  # noqa: BLE001 -- a predicate that cannot decide leaves the rule as run
+        return True
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the rules: table rules on one table at a time; batch rules over light views of every table
+
+
+def content_key(t) -> str:
+    """The identity of a table's content (its contract fields): equal for a table submitted twice."""
+    if isinstance(t, _Names):
+        return t.content
+    import hashlib
+
+    return hashlib.sha256(t.contract().model_dump_json().encode()).hexdigest()
+
+
+class _Name:
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+class _Names:
+    """What the batch rules read of a table: its names, department, provenance and content key."""
+
+    __slots__ = ("project_name", "competent_department", "indicators", "provenance", "content")
+
+    def __init__(self, table: ExtractedTable):
+        self.project_name = table.project_name
+        self.competent_department = table.competent_department
+        self.indicators = [_Name(i.name) for i in table.indicators]
+        self.provenance = table.provenance
+        self.content = content_key(table)
+
+
+class BatchView:
+    """A table as the batch rules see it, so that they run over every table of a run without holding
+    the tables: what they emit is recorded here and replayed onto the table's own context later
+    (review_table), where sources are resolved and unsure fields hold findings back as for any rule."""
+
+    __slots__ = ("t", "ref", "emitted")
+
+    def __init__(self, ref: str, table: ExtractedTable):
+        self.ref = ref
+        self.t = _Names(table)
+        self.emitted: list[tuple] = []
+
+    def source(self, key: str, text: str | None):
+        return ("source", key, text)
+
+    def ind_sources(self, n: int):
+        return ("indicator", n)
+
+    def emit(self, rule: str, indicator: str | None = None, sources=None, severity: str | None = None,
+             rests_on: list[str] | None = None, **context) -> None:
+        self.emitted.append((rule, indicator, sources, severity, rests_on, context))
+
+
+def batch_rules(views: list[BatchView], config: ReviewConfig) -> tuple[set[str], str | None]:
+    """The batch's frequent bigrams (REL rules), and the batch rules run over all views; the error
+    they raised, if any (then every table reports them as `error`, and none of their findings)."""
+    frequent = _batch_frequent([v.t for v in views], config)
+    try:
+        duplicates(views)
+        batch(views)
+    except Exception as e:  # noqa: BLE001 -- fail closed
+        for v in views:
+            v.emitted = []
+        return frequent, f"{type(e).__name__}: {e}"
+    return frequent, None
+
+
+def review_table(ref: str, table: ExtractedTable, config: ReviewConfig, frequent: set[str],
+                 facts: TableFacts | None, view: BatchView | None, batch_error: str | None,
+                 batch_size: int) -> tuple[list[Finding], dict[str, dict]]:
+    """One table's review findings (table rules, then what the batch rules emitted for it, then
+    precedence) and every review rule's outcome on it."""
+    c = _Ctx(table, ref, config, frequent, facts)
+    for fn, rules in RULES_OF.items():
+        _guarded(fn, rules, [c])
+    for rule, indicator, sources, severity, rests_on, context in (view.emitted if view else ()):
+        if isinstance(sources, tuple):
+            sources = c.source(*sources[1:]) if sources[0] == "source" else c.ind_sources(sources[1])
+        c.emit(rule, indicator, sources, severity, rests_on, **context)
+    if batch_error:
+        for rule in BATCH_RULES:
+            c.errors[rule] = batch_error
+    findings = _apply_precedence(c.out)
+    return findings, _outcomes(c, findings, batch_size)
+
+
+def review_outcomes(tables: list[tuple[str, ExtractedTable]], config: ReviewConfig | None = None,
+                    facts: dict[str, TableFacts] | None = None) -> tuple[list[Finding], dict[str, dict[str, dict]]]:
+    """Findings for a batch of tables (ref, table), and every rule's outcome on every table (ref -> rule -> outcome).
+
+    `facts` (ref -> TableFacts) is what the checker learnt from each table's source; without it only what
+    the table itself carries is known (unsure OCR values, an unsure reading)."""
+    config = config or ReviewConfig()
+    facts = facts or {}
+    views = [BatchView(ref, t) for ref, t in tables]
+    frequent, error = batch_rules(views, config)
+    findings: list[Finding] = []
+    outcomes: dict[str, dict[str, dict]] = {}
+    for (ref, t), view in zip(tables, views):
+        found, outcomes[ref] = review_table(ref, t, config, frequent, facts.get(ref), view, error, len(tables))
+        findings += found
+    return findings, outcomes
+
+
+def review(tables: list[tuple[str, ExtractedTable]], config: ReviewConfig | None = None,
+           facts: dict[str, TableFacts] | None = None) -> list[Finding]:
+    """Findings for a batch of tables (ref, table): every table rule, precedence, then the batch rules."""
+    return review_outcomes(tables, config, facts)[0]

@@ -75,6 +75,12 @@ class ReviewConfig(BaseModel):
     max_crops: int = 400  # page images in review.html: enough for a reviewer, bounded for big runs
     ocr_min_confidence: float = 0.9  # OCR-01: values read with a less sure character are flagged
     ocr_poor_share: float = 0.2  # OCR-02: a table whose OCR'd lines are this often unsure is unreliable as a whole
+    project_attributes: list[str] = [  # ATTR-01: the 项目属性 a table may state
+        "一次性项目", "经常性项目", "延续性项目", "新增项目", "阶段性项目", "持续性项目", "延续项目", "新增性项目",
+        "经常性", "一次性", "延续性", "新增", "延续", "持续性", "其他项目"]
+    score_error: float = 10  # table score: 100 − 10 per 错误 − 5 per 警告 − 1 per 建议 (floor 0)
+    score_warning: float = 5
+    score_suggestion: float = 1
 
 
 class ConfigError(Exception):
@@ -156,6 +162,15 @@ def load_settings(config: Path | None = None, *, backend: str = "rules", read: R
         raise ConfigError("the llm backend needs a model: --model, $JIXIAO_MODEL or [llm] model in --config")
     return Settings(backend=backend, read=read or ReadOptions(), model=model if backend == "llm" else None,
                     review=review, cache_path=Path(cache_dir).expanduser() / "jixiao.db" if cache_dir else None)
+
+
+def review_model_settings(config: Path | None, name: str, **flags) -> ModelSettings:
+    """The model of the review's second opinion (`--review-model NAME`): the [llm] settings, the environment
+    and the flags of extraction, with NAME as the model."""
+    data = read_config(config)
+    llm = dict(data.get("llm", {}))
+    llm.pop("cache_dir", None)
+    return _model_settings(llm, {**flags, "model": name})
 
 
 def _model_settings(file: dict, flags: dict) -> ModelSettings | None:

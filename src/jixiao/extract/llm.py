@@ -91,7 +91,7 @@ class _Pacer:
         time.sleep(max(0.0, start - now))
 
 
-def _compact_schema() -> str:
+def _compact_schema(model=TableData) -> str:
     from openai.lib._pydantic import to_strict_json_schema
 
     def strip(node):
@@ -101,13 +101,18 @@ def _compact_schema() -> str:
             return [strip(v) for v in node]
         return node
 
-    return json.dumps(strip(to_strict_json_schema(TableData)), ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(strip(to_strict_json_schema(model)), ensure_ascii=False, separators=(",", ":"))
 
 
 class LLMExtractor:
     """The model backend; the rules reader reads every chunk too (second opinion and fallback)."""
 
     name = "llm"
+    # what the model is asked for: one table (a subclass asks for something else through the same client,
+    # ladder, cache and log: the review's second opinion, second_opinion.py)
+    answer_model: type = TableData
+    tool_name, tool_description = TOOL_NAME, "记录一张绩效目标表"
+    prompt_names = ("system.j2", "user.j2")
 
     def __init__(self, settings: ModelSettings, store: Store | None = None, http_client=None,
                  fuzzy_threshold: float = 0.75):
@@ -129,13 +134,13 @@ class LLMExtractor:
         folder = prompts_dir()
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=False,
                                  keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
-        self.system_t, self.user_t = env.get_template("system.j2"), env.get_template("user.j2")
+        self.system_t, self.user_t = (env.get_template(n) for n in self.prompt_names)
         self.example = None
-        if settings.example:
+        if settings.example and self.answer_model is TableData:
             self.example = {"text": (folder / "example.txt").read_text(encoding="utf-8").strip(),
                             "json": (folder / "example.json").read_text(encoding="utf-8").strip()}
-        self.schema_text = _compact_schema()
-        sources = [(folder / n).read_text(encoding="utf-8") for n in ("system.j2", "user.j2")]
+        self.schema_text = _compact_schema(self.answer_model)
+        sources = [(folder / n).read_text(encoding="utf-8") for n in self.prompt_names]
         if self.example:
             sources += [self.example["text"], self.example["json"]]
         self.prompt_hash = hashlib.sha256("\0".join(sources).encode()).hexdigest()[:16]
@@ -169,7 +174,7 @@ class LLMExtractor:
         if self.s.use_cache:
             hit = self.store.cached(self._cache_key(modes[0], text))
             if hit is not None:
-                out.table, out.mode, out.cache_hit = TableData.model_validate(hit), modes[0], True
+                out.table, out.mode, out.cache_hit = self.answer_model.model_validate(hit), modes[0], True
                 return out
         pages = ",".join(map(str, chunk.pages))
         for n, mode in enumerate(modes):
@@ -219,7 +224,8 @@ class LLMExtractor:
                 blanks = 1  # some providers (DeepSeek JSON mode) answer blank now and then
                 continue
             try:
-                return TableData.model_validate_json(_json_text(content) if mode in ("json_object", "prompt") else content)
+                return self.answer_model.model_validate_json(
+                    _json_text(content) if mode in ("json_object", "prompt") else content)
             except (ValidationError, ValueError) as e:
                 summary = _error_summary(e)
                 if reasks >= self.s.max_reasks:
@@ -243,9 +249,9 @@ class LLMExtractor:
             kwargs["extra_body"] = {"enable_thinking": False}  # Qwen3: JSON modes need non-thinking
         api = self.client.chat.completions.with_raw_response
         if mode == "json_schema":
-            call = lambda: api.parse(response_format=TableData, **kwargs)  # noqa: E731
+            call = lambda: api.parse(response_format=self.answer_model, **kwargs)  # noqa: E731
         elif mode == "tools":
-            tool = openai.pydantic_function_tool(TableData, name=TOOL_NAME, description="记录一张绩效目标表")
+            tool = openai.pydantic_function_tool(self.answer_model, name=self.tool_name, description=self.tool_description)
             call = lambda: api.create(tools=[tool], tool_choice={"type": "function", "function": {"name": TOOL_NAME}},  # noqa: E731
                                       **kwargs)
         elif mode == "json_object":

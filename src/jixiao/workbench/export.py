@@ -195,6 +195,26 @@ def _project_section(doc, n: int, p: ProjectView, numbered: bool) -> None:
         doc.add_paragraph().paragraph_format.space_after = Pt(0)
     if p.note and p.note["text"]:
         _para(doc, f"审核人意见：{p.note['text']}")
+    _audit_table(doc, p, accepted)
+
+
+def _audit_table(doc, p: ProjectView, accepted: list) -> None:
+    """The official 审核表 of the project: the accepted comments (as edited) under 总体目标 / 产出指标 /
+    效益指标 / 满意度指标, 需补充完善事项, and the 审核结论 from the grade."""
+    from ..findings import conclusion
+    from ..report import audit_sections
+
+    sections = audit_sections(p.table, [v.f for v in accepted], {id(v.f): v.final_text for v in accepted})
+    _para(doc, "审核表：", font=H2_FONT)
+    table = doc.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    for label, items in [*sections.items(), ("审核结论", [conclusion(p.grade)])]:
+        row = table.add_row().cells
+        texts = [label, "\n".join(f"{m}. {t}" for m, t in enumerate(items, 1)) if len(items) > 1
+                 else (items[0] if items else "无意见")]
+        for cell, text in zip(row, texts):
+            cell.text = ""
+            _fonts(cell.paragraphs[0].add_run(text), H1_FONT if text == label else BODY_FONT, 12)
 
 
 def _document(projects: list[ProjectView], org: str, date: dt.date, title_subject: str, recipient: str | None):

@@ -194,8 +194,9 @@ class RunView:
                     continue
                 for n, t in enumerate(items):
                     tables.append((f"{t.provenance.source_file}#{n}", t))
-            findings = [Finding.model_validate(f)
-                        for f in json.loads((self.folder / "findings.json").read_text(encoding="utf-8"))]
+            data = json.loads((self.folder / "findings.json").read_text(encoding="utf-8"))
+            # {"findings": [...], "tables": [...]}; a plain list in runs of earlier versions
+            findings = [Finding.model_validate(f) for f in (data["findings"] if isinstance(data, dict) else data)]
             by_ref: dict[str, list[Finding]] = {}
             for f in findings:
                 by_ref.setdefault(f.table_ref, []).append(f)
