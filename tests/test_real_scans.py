@@ -93,7 +93,7 @@ def _unflagged(lines: list[str], pairs) -> set[str]:
 
 def test_values_read_wrongly_are_flagged_but_for_the_known_gaps(readings):
     gaps = {k: _unflagged(lines, pairs) for k, (_f, lines, pairs) in readings.items()}
+    # no new silent misreading: anything read wrongly without a finding is one of the known gaps
+    # (listed in the README and the closing notes of issue #10, to be fixed, not to be kept)
     for stem, got in gaps.items():
         assert got <= KNOWN_UNFLAGGED.get(stem, set()), (stem, got, readings[stem][1])
-    # the gap is still there (update KNOWN_UNFLAGGED and the README when it closes)
-    assert any(gaps.values())
