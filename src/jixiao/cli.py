@@ -144,8 +144,19 @@ def _dump(tables: list[dict], fmt: Enum) -> str:
     return json.dumps(tables, ensure_ascii=False, indent=2) + "\n"
 
 
-def print_usage(tables) -> None:
-    """Model usage per table and in total, on stderr (it is stored with each table too)."""
+def print_usage(tables, backend: str = "llm") -> None:
+    """Model usage per table and in total, on stderr (it is stored with each table too); with the
+    hybrid backend first how many tables went to the model and why."""
+    if backend == "hybrid":
+        from collections import Counter
+
+        from .extract.hybrid import reason_kinds
+
+        routed = [t.llm.routed for t in tables if t.llm is not None and t.llm.routed]
+        why = Counter(k for r in routed for k in reason_kinds(r))
+        typer.echo(f"hybrid: {len(routed)} of {len(tables)} table(s) sent to the model, the others read by the rules "
+                   f"with no doubt" + ("; why: " + ", ".join(f"{w} ({n})" for w, n in why.most_common()) if why else ""),
+                   err=True)
     runs = [t for t in tables if t.llm is not None]
     if not runs:
         return
@@ -244,7 +255,7 @@ def extract(
         typer.echo(f"{path}: {len(tables)} table(s) -> {target}", err=True)
     if output is None:
         sys.stdout.write(_dump(everything, fmt))
-    print_usage([t for o in outcomes for t in o.tables])
+    print_usage([t for o in outcomes for t in o.tables], settings.backend)
     _exit(outcomes)
 
 
@@ -281,7 +292,7 @@ def run(
     for o in outcomes:
         _said(o)
     progress.summary(outcomes, checked)
-    print_usage([t for o in outcomes for t in o.tables])
+    print_usage([t for o in outcomes for t in o.tables], settings.backend)
     _reports(checked, output, images, settings.review.max_crops)
     _exit(outcomes, checked, fail_on)
 
