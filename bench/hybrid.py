@@ -9,8 +9,12 @@ that calls the model gets a fresh cache, so no answer is reused across backends.
   (jixiao itself keeps the rules reading for it, which the column `llm` shows);
 - hybrid: `--backend auto` with a model: the model only where the rules reading is unsure.
 
+With --share-cache the hybrid reuses the model run's answers (the requests are the same: same
+prompt, same sized max_tokens, temperature 0), and its calls and seconds are counted as those of
+the model run for the tables it sends (plus its own rules time): for a slow local server.
+
 usage: python bench/hybrid.py --base-url http://127.0.0.1:8765/v1 --model qwen2.5-coder-1.5b
-                              [--backends rules,model,hybrid] [--out results.json] [NN ...]
+                              [--backends rules,model,hybrid] [--share-cache] [--out results.json] [NN ...]
 Rows are printed as they finish (and kept in --out, so a long run can be read while it goes on).
 """
 
@@ -50,7 +54,8 @@ def run_one(backend: str, path: Path, gold: list, args, folder: Path) -> dict:
     else:
         settings = ModelSettings(model=args.model, base_url=args.base_url, max_retries=0, workers=1,
                                  timeout=args.timeout)
-        llm = LLMExtractor(settings, Store(folder / f"{backend}.db"))
+        db = "model" if args.share_cache else backend
+        llm = LLMExtractor(settings, Store(folder / f"{db}.db"))
         extractor = llm if backend == "model" else HybridExtractor(llm)
     started = time.monotonic()
     tables = list(extract_file(path, extractor))
@@ -76,11 +81,12 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--backends", default="rules,model,hybrid")
     ap.add_argument("--timeout", type=float, default=1200)
     ap.add_argument("--out", type=Path)
+    ap.add_argument("--share-cache", action="store_true")
     ap.add_argument("files", nargs="*")
     args = ap.parse_args(argv)
     files = sorted(REAL.glob("real-*.txt"))
-    if args.files:
-        files = [f for f in files if any(f.stem.endswith(w) for w in args.files)]
+    if args.files:  # in the order given
+        files = [f for w in args.files for f in files if f.stem.endswith(w)]
     backends = args.backends.split(",")
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,6 +96,10 @@ def main(argv: list[str]) -> None:
             gold = json.loads(f.with_name(f.stem + ".gold.json").read_text(encoding="utf-8"))
             for backend in backends:
                 row = run_one(backend, path, gold, args, folder)
+                model_row = next((r for r in rows if r["file"] == f.stem and r["backend"] == "model"), None)
+                if backend == "hybrid" and args.share_cache and model_row and row["sent"]:
+                    row.update(calls=model_row["calls"], completion_tokens=model_row["completion_tokens"],
+                               seconds=round(row["seconds"] + model_row["seconds"], 1), shared=True)
                 rows.append(row)
                 extra = f" (delivered {row['f1_delivered']:.3f})" if "f1_delivered" in row else ""
                 print(f"{f.stem} {backend:6} F1 {row['f1']:.3f}{extra}  calls {row['calls']}  "

@@ -96,8 +96,9 @@ class _Pacer:
 
 
 # max_tokens sized from the table's text: the JSON answer transcribes the table and repeats the
-# level names and keys per indicator; measured on the real corpus, about 1.5 tokens a character of
-# the table's text (whitespace removed) on Qwen2.5's tokenizer, so 2.5 leaves room.
+# level names and keys per indicator: about 1.4-1.5 tokens a character of the table's text
+# (whitespace removed) on Qwen2.5's tokenizer (real-02: 524 tokens for 386 characters; real-07:
+# about 1,200 for its 16 indicators), so 2.5 leaves room.
 TOKENS_PER_CHAR = 2.5
 TOKENS_BASE = 300
 TOKENS_FLOOR = 1024
@@ -121,9 +122,8 @@ def repeating_tail(text: str, min_chars: int = REPEAT_MIN_CHARS, min_copies: int
                    max_period: int = REPEAT_MAX_PERIOD) -> int | None:
     """The period of a repeating tail of text (None: it does not repeat itself).
 
-    A tail is repeating when its last L characters equal the L characters one period before them,
-    with L >= max(min_chars, (min_copies - 1) * period): the tail is then min_copies copies or more
-    of one unit."""
+    A tail is repeating when its last L >= max(min_chars, min_copies * period) characters repeat
+    with that period: min_copies copies or more of one unit, min_chars characters at least."""
     n = len(text)
     for p in range(1, min(max_period, n // min_copies) + 1):
         need = max(min_chars, min_copies * p) - p  # characters equal to those one period back
