@@ -7,7 +7,8 @@
 - The two readings are merged field by field, and grounding in the source decides: a field takes
   the model's value only where the model's is found in the table's text and the rules' is not (or
   is found less well: exact > fuzzy > not found); when both are found, the one holding more of
-  the text the rules reading lost (its `lost_values`) wins; otherwise the rules' value stays.  Indicators
+  the text the rules reading lost (its `lost_values`) wins; otherwise the rules' value stays.
+  A header value (项目名称, 主管部门, …) counts as found only right after its own label.  Indicators
   are paired by name first; a model indicator the rules did not read is added when its name and
   value are found in the source.  Every field where the two readings differ stays listed in
   `llm.disagreements`, so the checker still raises DIFF-01 for a person to look at.
@@ -168,7 +169,20 @@ def merge(rules: TableData, model: TableData, src: Located, threshold: float = 0
     def year_score(y) -> int:
         return 2 if y is not None and str(y) in src.text else 0
 
-    head = {k: pick(k, getattr(rules, k), getattr(model, k), text_score) for k in _HEAD}
+    def head_score(key: str):
+        # a header value counts as found only right after its own label (项目名称: …): the model
+        # may well copy a goal into an empty 项目名称 cell, and that goal is in the source too
+        labels = _labels(key)
+
+        def score(text):
+            found = text_score(text)
+            if not text or labels is None or not found[0]:
+                return found
+            near = re.search(f"(?:{labels})[^\u4e00-\u9fff]{{0,16}}{re.escape(_fold_chars(text))}", src.text)
+            return found if near else (0, 0)
+        return score
+
+    head = {k: pick(k, getattr(rules, k), getattr(model, k), head_score(k)) for k in _HEAD}
     year = pick("year", rules.year, model.year, year_score)
     funds = Funds(**{k: pick(f"funds.{k}", getattr(rules.funds, k), getattr(model.funds, k), number_score)
                      for k in Funds.model_fields})
@@ -177,13 +191,22 @@ def merge(rules: TableData, model: TableData, src: Located, threshold: float = 0
         r, m = list(getattr(rules, k)), list(getattr(model, k))
         rs, ms = [text_score(g) for g in r], [text_score(g) for g in m]
         total = lambda scores: (sum(x[0] for x in scores), sum(x[1] for x in scores))  # noqa: E731
-        if r != m and m and all(x[0] for x in ms) and total(ms) > total(rs):
+        # the model's list only where every item of it is found and some item of the rules' is not
+        # (a list cut into more pieces would otherwise win on the sum)
+        if r != m and m and all(x[0] for x in ms) and (not r or not all(x[0] for x in rs)) and total(ms) > total(rs):
             taken.append(k)
             r = m
         goals[k] = r
     indicators = _merge_indicators(rules.indicators, model.indicators, text_score, taken)
     table = TableData(**head, year=year, funds=funds, **goals, indicators=indicators)
     return table, taken
+
+
+def _labels(key: str) -> str | None:
+    """The labels of a header field, as one regex (None: a field with no label, the title)."""
+    from .rules.vocabulary import HEAD_KEYS
+
+    return "|".join(HEAD_KEYS[key]) if key in HEAD_KEYS else None
 
 
 def _similar(a: str | None, b: str | None) -> float:
@@ -219,7 +242,10 @@ def _merge_indicators(rules: list[Indicator], model: list[Indicator], score, tak
             r = rules[j]
             e = merged[place(j)]
             name = r.name if m.name == r.name or score(m.name) <= score(r.name) else m.name
-            keep = m.value_text == r.value_text or score(m.value_text) <= score(r.value_text)
+            sm, sr = score(m.value_text), score(r.value_text)
+            # both found: the model's value wins on what the rules lost only where the rules'
+            # value holds no number at all (a number that went to the next cell)
+            keep = m.value_text == r.value_text or sm <= sr or (sm[0] == sr[0] and bool(re.search(r"\d", r.value_text or "")))
             value = r if keep else m
             e[2] += (["name"] if name != r.name else []) + ([] if keep else ["value_text"])
             e[0] = r.model_copy(update={"name": name, "value_text": value.value_text, "operator": value.operator,
