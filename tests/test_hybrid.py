@@ -142,3 +142,19 @@ def test_run_prints_how_many_tables_went_to_the_model_and_why(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "hybrid: 1 of 2 table(s) sent to the model" in err and "lost values (1)" in err
     assert "model usage: 1 table(s), 1 call(s)" in err
+
+
+def test_a_header_value_counts_only_after_its_own_label(tmp_path):
+    """real-12: an empty 项目名称 cell, and the model copies a goal into it; that goal is in the
+    source (as a goal), so only its place can tell: the rules' blank stays."""
+    from jixiao.extract.hybrid import merge
+    from jixiao.ground import source_text
+
+    text = UNSURE.replace("项目名称 | 档案数字化", "项目名称 |")
+    ((chunk, rules),) = list(extract_with_chunks(write(tmp_path, text)))
+    assert rules.project_name is None
+    model = rules.model_copy(update={"project_name": "完成馆藏档案数字化"})  # the goal
+    assert merge(rules, model, source_text(chunk))[0].project_name is None
+    ((chunk, rules),) = list(extract_with_chunks(write(tmp_path, UNSURE.replace("县档案馆", "县档案馆 |"))))
+    model = rules.model_copy(update={"implementing_unit": None})
+    assert merge(model, rules, source_text(chunk))[0].implementing_unit == "县档案馆"  # right after 实施单位
