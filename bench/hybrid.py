@@ -82,6 +82,8 @@ def main(argv: list[str]) -> None:
     ap.add_argument("--timeout", type=float, default=1200)
     ap.add_argument("--out", type=Path)
     ap.add_argument("--share-cache", action="store_true")
+    ap.add_argument("--cache", type=Path, help="keep the model's answers in this folder (a rerun is then "
+                    "served from it: F1 re-scored, no calls, cache times)")
     ap.add_argument("files", nargs="*")
     args = ap.parse_args(argv)
     files = sorted(REAL.glob("real-*.txt"))
@@ -91,6 +93,9 @@ def main(argv: list[str]) -> None:
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
+        if args.cache:
+            args.cache.mkdir(parents=True, exist_ok=True)
+            folder = args.cache
         for f in files:
             path = stripped_copy(f, folder)
             gold = json.loads(f.with_name(f.stem + ".gold.json").read_text(encoding="utf-8"))
