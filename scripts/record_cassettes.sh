@@ -5,7 +5,8 @@
 #   - llama-cpp-python's own server with the same weights on port 8766, which rejects json_schema
 #     with HTTP 500 and accepts json_object (so the structured-output ladder steps down for real).
 # Cassettes are never written or edited by hand.  Test tooling only: jixiao does not depend on either.
-# usage: scripts/record_cassettes.sh [pytest -k expression]
+# usage: [RECORD_FILES="tests/test_llm_hybrid_cassettes.py"] scripts/record_cassettes.sh [pytest -k expression]
+# (the hybrid cassettes need llama-server only; the default records both files)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,10 @@ WEIGHTS=${JIXIAO_LLM_HOME:-$HOME/.cache/jixiao-llm}/qwen2.5-coder-1.5b-instruct-
 
 bash scripts/local-llm-server.sh start 8765
 
+FILES=${RECORD_FILES:-tests/test_llm_cassettes.py tests/test_llm_hybrid_cassettes.py}
+
 LCP=${LCP_VENV:-/tmp/jixiao-llama-cpp-python}
+if [[ "$FILES" == *test_llm_cassettes.py* ]]; then
 if [ ! -x "$LCP/bin/python" ]; then
   echo "building llama-cpp-python's server (about 5 minutes, once)..." >&2
   python3 -m venv "$LCP"
@@ -24,7 +28,11 @@ if ! curl -sf http://127.0.0.1:8766/v1/models >/dev/null; then
     --host 127.0.0.1 --port 8766 --n_ctx 8192 >/tmp/jixiao-lcp-server.log 2>&1 &
   for _ in $(seq 120); do curl -sf http://127.0.0.1:8766/v1/models >/dev/null && break; sleep 1; done
 fi
+fi
 
-rm -rf cassettes/test_llm_cassettes  # the scanned-page cassette too: its request is the OCR text
-.venv/bin/python -m pytest tests/test_llm_cassettes.py --record-mode=rewrite --allowed-hosts=127.0.0.1 -p no:cacheprovider -v ${1:+-k "$1"}
-echo "recorded: $(ls cassettes/test_llm_cassettes)"
+for f in $FILES; do  # the scanned-page cassette too: its request is the OCR text
+  rm -rf "cassettes/$(basename "$f" .py)"
+done
+# shellcheck disable=SC2086
+.venv/bin/python -m pytest $FILES --record-mode=rewrite --allowed-hosts=127.0.0.1 -p no:cacheprovider -v -s ${1:+-k "$1"}
+for f in $FILES; do echo "recorded: $(ls "cassettes/$(basename "$f" .py)" 2>/dev/null)"; done

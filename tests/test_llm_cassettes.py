@@ -31,6 +31,8 @@ def _seed_table(tmp_path, n: int):
 def _llm(tmp_path, base_url=LLAMA_SERVER, **kw):
     store = Store(tmp_path / "jixiao.db")
     # a long timeout: these servers run on 2 CPU cores while recording (replays are instant)
+    # recorded before answers were streamed and sized from the table: a fixed budget, whole answers
+    kw = {"max_tokens": 4096, "stream": False, **kw}
     settings = Settings(model=MODEL, base_url=base_url, max_retries=0, workers=1, timeout=1200, **kw)
     return LLMExtractor(settings, store), store
 

@@ -33,7 +33,7 @@ def test_unreachable_endpoint_fails_each_table_and_keeps_the_rules_reading(tmp_p
     cfg = tmp_path / "jixiao.toml"
     cfg.write_text('[llm]\nmodel = "m"\nbase_url = "http://127.0.0.1:9/v1"\nmax_retries = 0\ntimeout = 5\n'
                    f'cache_dir = "{tmp_path / "cache"}"\n', encoding="utf-8")
-    r = jixiao("extract", table1, "--backend", "auto", "--config", cfg, env={"OPENAI_API_KEY": "sk-test-hidden-123456"})
+    r = jixiao("extract", table1, "--backend", "llm", "--config", cfg, env={"OPENAI_API_KEY": "sk-test-hidden-123456"})
     # every model call failed: the reason once, and a non-zero exit (the rules reading is still written)
     assert r.returncode == 1, r.stderr
     assert r.stderr.count("every model call failed") == 1
@@ -52,3 +52,16 @@ def test_config_rejects_unknown_llm_settings(tmp_path):
     cfg.write_text('[llm]\nmodle = "x"\n', encoding="utf-8")
     r = jixiao("extract", FIXTURES / "seed-tables.txt", "--config", cfg)
     assert r.returncode == 2 and "unknown [llm] setting(s): modle" in r.stderr
+
+
+def test_auto_with_a_model_sends_only_unsure_tables(tmp_path):
+    """The hybrid: the seed tables are read by the rules without doubt, so the model (here an
+    endpoint that is down) is never called, and the run says so."""
+    cfg = tmp_path / "jixiao.toml"
+    cfg.write_text('[llm]\nmodel = "m"\nbase_url = "http://127.0.0.1:9/v1"\nmax_retries = 0\ntimeout = 5\n'
+                   f'cache_dir = "{tmp_path / "cache"}"\n', encoding="utf-8")
+    r = jixiao("extract", FIXTURES / "seed-tables.txt", "--backend", "auto", "--config", cfg)
+    assert r.returncode == 0, r.stderr
+    tables = json.loads(r.stdout)
+    assert len(tables) == 7 and all(t["llm"] is None and t["provenance"]["backend"] == "rules" for t in tables)
+    assert "hybrid: 0 of 7 table(s) sent to the model" in r.stderr

@@ -1,6 +1,7 @@
 """Fault injection for the model backend: wire faults a real server cannot be made to produce on
 demand (429 with Retry-After, 500, timeouts, refusals, blank answers, cut answers, tool calls
-ignored), served by an httpx2 MockTransport.  These are not recordings: the answers are built here."""
+ignored), served by an httpx2 MockTransport.  These are not recordings: the answers are built here.
+Answers come whole here (stream=False); streamed answers and the runaway guard: test_llm_stream.py."""
 
 import json
 
@@ -72,6 +73,7 @@ def src(tmp_path):
 
 
 def run(tmp_path, src, server, **kw):
+    kw.setdefault("stream", False)  # whole answers; streamed ones are in test_llm_stream.py
     settings = Settings(model="m", base_url="http://llm.test/v1", api_key=SECRET, max_retries=kw.pop("max_retries", 0),
                         workers=1, **kw)
     store = Store(tmp_path / "jixiao.db")
@@ -214,7 +216,8 @@ def test_one_table_failing_does_not_stop_the_others(tmp_path):
     path = tmp_path / "two.txt"
     path.write_text(TABLE + "\n" + TABLE.replace("档案数字化", "档案修复"), encoding="utf-8")
     server = Server(error(500, "boom"), answer(json.dumps(dict(GOOD, project_name="档案修复"), ensure_ascii=False)))
-    settings = Settings(model="m", base_url="http://llm.test/v1", max_retries=0, workers=1, structured_mode="json_schema")
+    settings = Settings(model="m", base_url="http://llm.test/v1", max_retries=0, workers=1, structured_mode="json_schema",
+                        stream=False)
     llm = LLMExtractor(settings, Store(tmp_path / "db.sqlite"),
                        http_client=httpx2.Client(transport=httpx2.MockTransport(server)))
     tables = list(extract_file(path, llm))

@@ -25,8 +25,9 @@ def _checked(tmp_path):
 
 
 def _ask(tmp_path, checked):
+    # recorded before answers were streamed and sized from the table: the request as it was then
     settings = ModelSettings(model=MODEL, base_url=LLAMA_SERVER, max_retries=0, workers=1, timeout=1200,
-                             structured_mode="json_schema")
+                             structured_mode="json_schema", max_tokens=4096, stream=False)
     store = Store(tmp_path / "jixiao.db")
     return add_second_opinion(checked, settings, store), store
 

@@ -75,9 +75,9 @@ def test_settings_reach_the_model_path(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text(f"[review]\nfuzzy_threshold = 0.9\n[llm]\nmodel = 'm'\ncache_dir = '{tmp_path}'\n", encoding="utf-8")
     s = load_settings(cfg, backend="auto")
-    assert s.backend == "llm" and s.model.model == "m" and s.cache_path == tmp_path / "jixiao.db"
+    assert s.backend == "hybrid" and s.model.model == "m" and s.cache_path == tmp_path / "jixiao.db"
     extractor = build_extractor(s)
-    assert extractor.name == "llm" and extractor.fuzzy_threshold == 0.9
+    assert extractor.name == "hybrid" and extractor.llm.fuzzy_threshold == 0.9
     assert load_settings(None, backend="auto").backend == "rules" or os.environ.get("JIXIAO_MODEL")
 
 

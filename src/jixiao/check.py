@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from .extract.rules.coverage import MIN_COVERAGE
+from .extract import doubts
 from .chunk import Chunk
 from .findings import RULES, Finding, ReviewConfig, Source, TableFacts, make_finding
 from .ground import Status, cell_of, locate, source_text, strings, where
@@ -70,7 +70,7 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
     v = Verification()
     # values read by OCR: (least sure character, page, box, line) for each field
     unsure = {k: (e.confidence, e.page, e.bbox, e.line) for k, e in table.evidence.items() if e.confidence is not None}
-    if (r := table.reading) is not None and (r.coverage < MIN_COVERAGE or r.unknown_labels or r.lost_values):
+    if (r := table.reading) is not None and doubts(r):
         # the reading did not account for its source: everything below rests on it
         v.findings.insert(0, make_finding(
             "EXTRACT-01", table.project_name, ref, None,

@@ -257,8 +257,20 @@ def _dump(tables: list[dict], fmt: Enum) -> str:
     return json.dumps(tables, ensure_ascii=False, indent=2) + "\n"
 
 
-def print_usage(tables) -> None:
-    """Model usage per table and in total, on stderr (it is stored with each table too)."""
+def print_usage(tables, backend: str = "llm", read: int | None = None) -> None:
+    """Model usage per table and in total, on stderr (it is stored with each table too); with the
+    hybrid backend first how many of the `read` tables (default: all given) went to the model and why.
+    A batch keeps only the tables a model touched, so it passes the number it read."""
+    if backend == "hybrid":
+        from collections import Counter
+
+        from .extract.hybrid import reason_kinds
+
+        routed = [t.llm.routed for t in tables if t.llm is not None and t.llm.routed]
+        why = Counter(k for r in routed for k in reason_kinds(r))
+        typer.echo(f"hybrid: {len(routed)} of {len(tables) if read is None else read} table(s) sent to the model, the others read by the rules "
+                   f"with no doubt" + ("; why: " + ", ".join(f"{w} ({n})" for w, n in why.most_common()) if why else ""),
+                   err=True)
     runs = [t for t in tables if t.llm is not None]
     if not runs:
         return
@@ -410,7 +422,8 @@ def extract(
             typer.echo(f"{shown(path)}: {outcome.count} table(s) -> {shown(target)}", err=True)
     if output is None:
         stdout.close()
-    print_usage([t for o in outcomes for t in o.tables])
+    print_usage([t for o in outcomes for t in o.tables], settings.backend,
+                sum(max(o.count, len(o.tables)) for o in outcomes))
     _exit(outcomes)
 
 
@@ -451,7 +464,8 @@ def run(
             for o in outcomes:
                 _said(o)
             progress.summary(outcomes, checked)
-            print_usage([t for o in outcomes for t in o.tables])
+            print_usage([t for o in outcomes for t in o.tables], settings.backend,
+                sum(max(o.count, len(o.tables)) for o in outcomes))
             checked = _second_opinion(checked, review_model, config, settings, base_url=base_url,
                                       structured_mode=structured_mode, workers=workers, rpm=rpm,
                                       use_cache=False if no_cache else None)

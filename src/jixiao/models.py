@@ -125,6 +125,8 @@ class LLMInfo(Strict):
     completion_tokens: int
     errors: list[str] = Field(description="why a table failed, or what was re-asked")
     disagreements: list[FieldDiff] = Field(description="fields where the rules extractor read otherwise")
+    routed: str | None = Field(default=None, description="why the hybrid backend sent this table to the model "
+                               "(the rules reading's doubts); null when every table goes to the model")
 
 
 class ReadingQuality(Strict):

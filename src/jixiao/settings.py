@@ -46,7 +46,9 @@ class ModelSettings:
     api_key: str | None = field(default=None, repr=False)  # in memory only: never logged, cached or written
     structured_mode: str = "auto"
     max_reasks: int = 2
-    max_tokens: int = 4096
+    max_tokens: int | None = None  # a fixed answer budget; None: sized from each table's text (see llm.budget)
+    max_tokens_ceiling: int = 4096  # the most a sized budget, or its one raise after a cut answer, may reach
+    stream: bool = True  # stream answers, so one that starts repeating itself is stopped at once
     temperature: float = 0.0
     seed: int | None = 0
     timeout: float = 120.0
@@ -91,7 +93,7 @@ class ConfigError(Exception):
 class Settings:
     """Everything a command needs to know, decided once."""
 
-    backend: str = "rules"  # rules or llm: "auto" is resolved when the settings are loaded
+    backend: str = "rules"  # rules, llm or hybrid: "auto" is resolved when the settings are loaded
     read: ReadOptions = field(default_factory=ReadOptions)
     model: ModelSettings | None = None
     review: ReviewConfig = field(default_factory=ReviewConfig)
@@ -156,11 +158,11 @@ def load_settings(config: Path | None = None, *, backend: str = "rules", read: R
     llm = dict(data.get("llm", {}))
     cache_dir = llm.pop("cache_dir", None)
     model = _model_settings(llm, model_flags)
-    if backend == "auto":
-        backend = "llm" if model else "rules"
+    if backend == "auto":  # with a model: the model only where the rules reading is unsure
+        backend = "hybrid" if model else "rules"
     if backend == "llm" and model is None:
         raise ConfigError("the llm backend needs a model: --model, $JIXIAO_MODEL or [llm] model in --config")
-    return Settings(backend=backend, read=read or ReadOptions(), model=model if backend == "llm" else None,
+    return Settings(backend=backend, read=read or ReadOptions(), model=model if backend in ("llm", "hybrid") else None,
                     review=review, cache_path=Path(cache_dir).expanduser() / "jixiao.db" if cache_dir else None)
 
 

@@ -3,7 +3,10 @@
 - `rules/`: the deterministic reader (vocabulary, segmentation, one reader per section), the
   offline default;
 - `llm`: a model behind any OpenAI-compatible endpoint (llm.py), with its cache and call log
-  (llm_store.py).
+  (llm_store.py);
+- `hybrid`: the rules read every chunk, and only the chunks whose rules reading is unsure
+  (`doubts`, the test the checker's EXTRACT-01 uses too) go to the model; grounding in the source
+  decides, field by field, between the two readings (hybrid.py).
 
 Every extractor yields a `Reading` per chunk: the tables it read and the rules reading of the same
 chunk.  The rules reader runs once per chunk whatever the backend: it is the model's second
@@ -55,6 +58,26 @@ class RulesExtractor:
             yield Reading(chunk, rules_tables(chunk, results, provenance), [r.table for r in results])
 
 
+def doubts(reading) -> list[str]:
+    """Why a rules reading (a ReadingQuality, or the rules reader's own) is unsure, one reason a
+    part (empty: it is confident).
+
+    The one test behind both EXTRACT-01 (check.py) and the hybrid backend's choice of the tables
+    it sends to the model."""
+    from .rules.coverage import MIN_COVERAGE
+
+    if reading is None:
+        return []
+    why = []
+    if reading.coverage < MIN_COVERAGE:
+        why.append(f"coverage {reading.coverage:.0%} below {MIN_COVERAGE:.0%}")
+    if reading.unknown_labels:
+        why.append(f"{len(reading.unknown_labels)} unknown label(s): {'、'.join(reading.unknown_labels)}")
+    if reading.lost_values:
+        why.append(f"{len(reading.lost_values)} value(s) reaching no field: {'、'.join(reading.lost_values)}")
+    return why
+
+
 def rules_results(chunk: Chunk) -> list:
     from .rules import extract
 
@@ -100,10 +123,15 @@ def ocr_notes(chunk: Chunk) -> list[str]:
 
 
 def build_extractor(settings: Settings) -> Extractor:
-    """The extractor the settings ask for (settings.backend is already resolved: rules or llm)."""
-    if settings.backend == "llm":
+    """The extractor the settings ask for (settings.backend is already resolved: rules, llm or hybrid)."""
+    if settings.backend in ("llm", "hybrid"):
         from .llm import LLMExtractor
         from .llm_store import Store
 
-        return LLMExtractor(settings.model, Store(settings.cache_path), fuzzy_threshold=settings.review.fuzzy_threshold)
+        llm = LLMExtractor(settings.model, Store(settings.cache_path), fuzzy_threshold=settings.review.fuzzy_threshold)
+        if settings.backend == "hybrid":
+            from .hybrid import HybridExtractor
+
+            return HybridExtractor(llm)
+        return llm
     return RulesExtractor()

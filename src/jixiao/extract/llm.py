@@ -9,6 +9,10 @@
 - Faults: refusals, cut answers (max_tokens raised once), content filters, blank answers (asked
   once more), timeouts, and 429/5xx through the SDK's own retries (no second retry loop).  A
   table that fails is reported with its reasons; it never stops the others.
+- Runaway answers are cut early: max_tokens is sized from the table's text (`budget`), and an
+  answer is streamed and stopped as soon as its tail starts repeating itself (`repeating_tail`);
+  small models under a JSON grammar otherwise loop on whitespace or on one indicator until the
+  budget runs out.
 - Validated results are cached and every call is logged in SQLite (llm_store).
 """
 
@@ -91,6 +95,45 @@ class _Pacer:
         time.sleep(max(0.0, start - now))
 
 
+# max_tokens sized from the table's text: the JSON answer transcribes the table and repeats the
+# level names and keys per indicator: about 1.4-1.5 tokens a character of the table's text
+# (whitespace removed) on Qwen2.5's tokenizer (real-02: 524 tokens for 386 characters; real-07:
+# about 1,200 for its 16 indicators), so 2.5 leaves room.
+TOKENS_PER_CHAR = 2.5
+TOKENS_BASE = 300
+TOKENS_FLOOR = 1024
+_SPACE = re.compile(r"\s+")
+
+
+def budget(chunk_text: str, ceiling: int = 4096) -> int:
+    """The max_tokens of one table's answer: from its text, between a floor and the ceiling."""
+    chars = len(_SPACE.sub("", chunk_text))
+    return max(min(TOKENS_FLOOR, ceiling), min(ceiling, int(TOKENS_BASE + TOKENS_PER_CHAR * chars)))
+
+
+# A tail that repeats: at least this many characters, made of at least this many copies of a
+# unit of at most MAX_PERIOD characters (whitespace runs, one indicator object over and over).
+REPEAT_MIN_CHARS = 240
+REPEAT_MIN_COPIES = 3
+REPEAT_MAX_PERIOD = 600
+
+
+def repeating_tail(text: str, min_chars: int = REPEAT_MIN_CHARS, min_copies: int = REPEAT_MIN_COPIES,
+                   max_period: int = REPEAT_MAX_PERIOD) -> int | None:
+    """The period of a repeating tail of text (None: it does not repeat itself).
+
+    A tail is repeating when its last L >= max(min_chars, min_copies * period) characters repeat
+    with that period: min_copies copies or more of one unit, min_chars characters at least."""
+    n = len(text)
+    for p in range(1, min(max_period, n // min_copies) + 1):
+        need = max(min_chars, min_copies * p) - p  # characters equal to those one period back
+        if need + p > n or text[n - 1] != text[n - 1 - p]:
+            continue
+        if text[n - need:] == text[n - need - p:n - p]:
+            return p
+    return None
+
+
 def _compact_schema(model=TableData) -> str:
     from openai.lib._pydantic import to_strict_json_schema
 
@@ -165,6 +208,8 @@ class LLMExtractor:
     def _cache_key(self, mode: str, chunk_text: str) -> str:
         parts = [public_url(self.base_url), self.s.model, mode, self.schema_hash, self.prompt_hash, chunk_text,
                  self.s.temperature, self.s.seed, self.s.max_tokens]
+        if self.s.max_tokens is None:  # sized: the ceiling bounds the answer
+            parts.append(self.s.max_tokens_ceiling)
         return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
     def extract(self, chunk: Chunk, source: str = "") -> Outcome:
@@ -203,18 +248,23 @@ class LLMExtractor:
     def _ask(self, mode: str, chunk_text: str, out: Outcome, source: str, pages: str) -> TableData:
         base = self.messages(chunk_text, mode)
         messages = list(base)
-        max_tokens = self.s.max_tokens
+        fixed = self.s.max_tokens is not None
+        max_tokens = self.s.max_tokens if fixed else budget(chunk_text, self.s.max_tokens_ceiling)
         reasks = raised = blanks = 0
         while True:
             out.attempts += 1
             content, finish, refusal = self._call(mode, messages, max_tokens, out, source, pages)
             if refusal:
                 raise LLMError(f"the model refused: {refusal[:200]}")
+            if finish == "repeating":
+                raise LLMError(f"the answer started repeating itself ({content}); stopped, not asked again")
             if finish == "length":
-                if raised:
-                    raise LLMError(f"answer cut off at max_tokens={max_tokens} twice; the table may be too long")
+                more = max_tokens * 2 if fixed else max(max_tokens, self.s.max_tokens_ceiling)
+                if raised or more == max_tokens:
+                    what = "twice" if raised else "at the ceiling"
+                    raise LLMError(f"answer cut off at max_tokens={max_tokens} {what}; the table may be too long")
                 raised = 1
-                max_tokens *= 2  # a cut JSON is invalid even under a grammar: one longer try
+                max_tokens = more  # a cut JSON is invalid even under a grammar: one longer try
                 continue
             if finish == "content_filter":
                 raise LLMError("the answer was stopped by the provider's content filter")
@@ -248,6 +298,8 @@ class LLMExtractor:
         if "dashscope" in self.base_url:
             kwargs["extra_body"] = {"enable_thinking": False}  # Qwen3: JSON modes need non-thinking
         api = self.client.chat.completions.with_raw_response
+        if self.s.stream and mode != "tools":  # tool-call arguments are not watched: not streamed
+            return self._stream(mode, kwargs, out, source, pages, messages)
         if mode == "json_schema":
             call = lambda: api.parse(response_format=self.answer_model, **kwargs)  # noqa: E731
         elif mode == "tools":
@@ -285,6 +337,11 @@ class LLMExtractor:
         except openai.APIConnectionError as e:
             self.store.log(**log, error=f"connection: {e}", duration_ms=_ms(started))
             raise LLMError(f"cannot reach {public_url(self.base_url)}: {e}") from None
+        return self._whole(body, mode, out, log, started)
+
+    def _whole(self, body: dict, mode: str, out: Outcome, log: dict,
+               started: float) -> tuple[str | None, str | None, str | None]:
+        """A whole (not streamed) answer: usage counted, logged, its content or tool arguments."""
         usage = body.get("usage") or {}
         out.prompt_tokens += usage.get("prompt_tokens") or 0
         out.completion_tokens += usage.get("completion_tokens") or 0
@@ -305,6 +362,102 @@ class LLMExtractor:
             content = calls[0].get("function", {}).get("arguments")
         return content, choice.get("finish_reason"), message.get("refusal")
 
+    def _stream(self, mode: str, kwargs: dict, out: Outcome, source: str, pages: str,
+                messages: list[dict]) -> tuple[str | None, str | None, str | None]:
+        """One streamed call, stopped as soon as the answer's tail repeats itself.
+
+        Returns (content, finish_reason, refusal); finish_reason "repeating" (content: what
+        repeated) when it was stopped.  Closing the stream drops the connection, which stops the
+        generation on the server too (llama.cpp, vLLM)."""
+        import httpx2
+        import openai
+        from openai.lib._parsing._completions import type_to_response_format_param
+
+        kwargs = dict(kwargs, stream=True, stream_options={"include_usage": True})
+        if mode == "json_schema":  # what the SDK's parse helper sends, streamed
+            kwargs["response_format"] = type_to_response_format_param(TableData)
+        elif mode == "json_object":
+            kwargs["response_format"] = {"type": "json_object"}
+        self.pacer.wait()
+        started = time.monotonic()
+        request = {k: v for k, v in kwargs.items() if k != "extra_body"}
+        log = {"base_url": self.base_url, "model": self.s.model, "mode": mode, "attempt": out.attempts,
+               "source_file": source, "pages": pages,
+               "chunk_sha": hashlib.sha256(messages[1]["content"].encode()).hexdigest()[:16], "request": request}
+        out.calls += 1
+        parts: list[str] = []
+        finish = refusal = None
+        usage: dict = {}
+        deltas = checked = 0
+        try:
+            stream = self.client.chat.completions.create(**kwargs)
+            log["request"] = _sent(stream.response.request, request)
+            if "event-stream" not in stream.response.headers.get("content-type", "event-stream"):
+                with stream:  # a server that ignores "stream": its whole answer
+                    body = json.loads(stream.response.read())
+                return self._whole(body, mode, out, log, started)
+            with stream:
+                for event in stream:
+                    if event.usage is not None:
+                        usage = event.usage.model_dump()
+                    if not event.choices:
+                        continue
+                    choice = event.choices[0]
+                    delta = choice.delta
+                    if delta is not None and delta.content:
+                        parts.append(delta.content)
+                        deltas += 1
+                    if delta is not None and getattr(delta, "refusal", None):
+                        refusal = (refusal or "") + delta.refusal
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+                    if deltas - checked >= 8:  # every few tokens: the tail so far
+                        checked = deltas
+                        tail = "".join(parts)[-4 * REPEAT_MAX_PERIOD:]
+                        if (period := repeating_tail(tail)) is not None:
+                            unit = tail[-period:]
+                            finish = "repeating"
+                            parts = [f"{len(parts)} tokens in, a unit of {period} character(s) repeated: "
+                                     f"{json.dumps(unit[:40], ensure_ascii=False)}"]
+                            break
+        except openai.APIStatusError as e:
+            message = _status_message(e)
+            log["request"] = _sent(e.response.request, request)
+            self.store.log(**log, error=message, duration_ms=_ms(started))
+            if e.status_code in (400, 404, 422, 500, 501) and _WIRE_REJECTION.search(message):
+                raise _WireRejected(message) from None
+            if isinstance(e, openai.RateLimitError):
+                raise LLMError(f"rate limited (HTTP 429) after {self.s.max_retries} retries; "
+                               "run again later: finished tables come from the cache") from None
+            raise LLMError(message) from None
+        except (openai.APITimeoutError, httpx2.TimeoutException):
+            self.store.log(**log, error="timeout", duration_ms=_ms(started))
+            raise LLMError(f"no answer within {self.s.timeout:g} s") from None
+        except (openai.APIConnectionError, httpx2.TransportError) as e:
+            self.store.log(**log, error=f"connection: {e}", duration_ms=_ms(started))
+            raise LLMError(f"cannot reach {public_url(self.base_url)}: {e}") from None
+        content = "".join(parts)
+        completion = usage.get("completion_tokens") or deltas  # a server without usage in streams: one a delta
+        out.prompt_tokens += usage.get("prompt_tokens") or 0
+        out.completion_tokens += completion
+        body = {"streamed": True, "choices": [{"index": 0, "finish_reason": finish,
+                                                "message": {"role": "assistant", "content": content, "refusal": refusal}}],
+                "usage": usage or None}
+        self.store.log(**log, response=body, prompt_tokens=usage.get("prompt_tokens"), completion_tokens=completion,
+                       duration_ms=_ms(started))
+        return content, finish, refusal
+
+    def info(self, outcome: Outcome) -> dict:
+        """The LLMInfo fields of one outcome, but its status and disagreements."""
+        return dict(model=self.s.model, base_url=public_url(self.base_url), structured_mode=outcome.mode,
+                    prompt_hash=outcome.prompt_hash, cache_hit=outcome.cache_hit, calls=outcome.calls,
+                    attempts=outcome.attempts, prompt_tokens=outcome.prompt_tokens,
+                    completion_tokens=outcome.completion_tokens, errors=outcome.errors)
+
+    def mode_known(self) -> bool:
+        """Whether this endpoint's structured-output mode is settled (else the first table probes it)."""
+        return self.s.structured_mode != "auto" or self.store.mode_for(self.base_url, self.s.model) is not None
+
     # -- many chunks ----------------------------------------------------------------------------
     def readings(self, chunks: Iterable[Chunk], source: str, provenance) -> Iterator:
         """Each chunk's model reading, with the rules reading of the same chunk beside it."""
@@ -320,10 +473,7 @@ class LLMExtractor:
         from ..models import ExtractedTable, FieldDiff, LLMInfo
         from . import ocr_notes, rules_tables
 
-        info = dict(model=self.s.model, base_url=public_url(self.base_url), structured_mode=outcome.mode,
-                    prompt_hash=outcome.prompt_hash, cache_hit=outcome.cache_hit, calls=outcome.calls,
-                    attempts=outcome.attempts, prompt_tokens=outcome.prompt_tokens,
-                    completion_tokens=outcome.completion_tokens, errors=outcome.errors)
+        info = self.info(outcome)
         if outcome.table is None:
             # the model failed on this table: the rules reading stays available, marked as such
             tables = rules_tables(chunk, results, provenance,
@@ -350,7 +500,7 @@ class LLMExtractor:
         first = next(it, None)
         if first is None:
             return
-        if self.s.structured_mode == "auto" and self.store.mode_for(self.base_url, self.s.model) is None:
+        if not self.mode_known():
             yield first, self.extract(first, source)
             pending: list[Chunk] = []
         else:

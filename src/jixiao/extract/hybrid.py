@@ -1,0 +1,263 @@
+"""The hybrid backend: the rules read every table; the model reads only those the rules are unsure of.
+
+- The rules reader reads every chunk.  A reading with no doubts (`doubts`: the same test as the
+  checker's EXTRACT-01) is the result, and no call is made.
+- A chunk whose rules reading has doubts (coverage below the threshold, labels it did not know,
+  values that reached no field) goes to the model (llm.py: ladder, re-asks, cache, runaway guard).
+- The two readings are merged field by field, and grounding in the source decides: a field takes
+  the model's value only where the model's is found in the table's text and the rules' is not (or
+  is found less well: exact > fuzzy > not found); when both are found, the one holding more of
+  the text the rules reading lost (its `lost_values`) wins; otherwise the rules' value stays.
+  A header value (项目名称, 主管部门, …) counts as found only right after its own label.  Indicators
+  are paired by name first; a model indicator the rules did not read is added when its name and
+  value are found in the source.  Every field where the two readings differ stays listed in
+  `llm.disagreements`, so the checker still raises DIFF-01 for a person to look at.
+- Why a table went to the model is recorded (`llm.routed`, and a note), and which fields
+  grounding gave to the model (a note).
+- A chunk where the rules found several projects is not sent (the model reads one table a chunk).
+- When the model fails, the rules reading stays, marked failed with its reasons.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from difflib import SequenceMatcher
+
+from ..chunk import Chunk
+from ..ground import Located, _fold_chars, locate, source_text
+from ..models import Funds, Indicator, ReadingQuality, TableData
+from . import Reading, doubts, ocr_notes, rules_results, rules_tables
+
+_SCORE = {"exact": 2, "fuzzy": 1, "not_found": 0}
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_HEAD = ("title", "project_name", "competent_department", "implementing_unit", "project_attribute", "project_period")
+
+
+class HybridExtractor:
+    """Rules everywhere; the model only where the rules reading is unsure."""
+
+    name = "hybrid"
+
+    def __init__(self, llm):
+        self.llm = llm  # an LLMExtractor
+        self.threshold = llm.fuzzy_threshold
+
+    def readings(self, chunks: Iterable[Chunk], source: str, provenance) -> Iterator[Reading]:
+        workers = max(1, self.llm.s.workers)
+        window: deque = deque()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for chunk in chunks:
+                results = rules_results(chunk)
+                why = routing(results)
+                job = None
+                if why is not None and len(results) <= 1:
+                    if self.llm.mode_known():
+                        job = pool.submit(self.llm.extract, chunk, source)
+                    else:  # the first table probes the endpoint alone
+                        job = Future()
+                        job.set_result(self.llm.extract(chunk, source))
+                window.append((chunk, results, why, job))
+                # in chunk order; bounded, so a long document is never all queued
+                while window and (window[0][3] is None or window[0][3].done() or len(window) > 2 * workers):
+                    yield self._reading(*window.popleft(), provenance)
+            while window:
+                yield self._reading(*window.popleft(), provenance)
+
+    def _reading(self, chunk: Chunk, results: list, why: str | None, job, provenance) -> Reading:
+        from ..diff import diff_tables
+        from ..ground import evidence_for
+        from ..models import ExtractedTable, FieldDiff, LLMInfo
+
+        rules = [r.table for r in results]
+        if why is None:
+            return Reading(chunk, rules_tables(chunk, results, provenance), rules)
+        if job is None:  # several projects in one table: the model reads a chunk as one table
+            note = (f"the rules reading is unsure ({why}), but it found {len(results)} projects in this table, "
+                    "which the model would read as one: not sent to the model")
+            return Reading(chunk, rules_tables(chunk, results, provenance, [note]), rules)
+        outcome = job.result()
+        info = self.llm.info(outcome)
+        sent = f"sent to the model: the rules reading is unsure ({why})"
+        if outcome.table is None:
+            tables = rules_tables(chunk, results, provenance, [sent, "model failed: " + "; ".join(outcome.errors[-2:])])
+            for t in tables:
+                t.llm = LLMInfo(**info, status="failed", disagreements=[], routed=why)
+            return Reading(chunk, tables, rules)
+        notes = ocr_notes(chunk) + [sent]
+        if not results:  # the rules read nothing: the model's reading, grounded as --backend llm does
+            table, quality, diffs = outcome.table, None, []
+        else:
+            (result,) = results
+            lost = list(result.reading.lost_values) if result.reading is not None else []
+            table, taken = merge(result.table, outcome.table, source_text(chunk), self.threshold, lost)
+            diffs = [FieldDiff(field=f, llm=m, rules=r) for f, m, r in diff_tables(result.table, outcome.table)]
+            notes.append("grounding in the source chose the model's reading for: " + ", ".join(taken) if taken else
+                         "grounding in the source kept the rules reading for every field")
+            quality = _still_unsure(result.reading, table)
+        return Reading(chunk, [ExtractedTable(
+            **dict(table), provenance=provenance(chunk.pages, "hybrid"),
+            evidence=evidence_for(table, chunk, self.threshold), notes=notes, reading=quality,
+            llm=LLMInfo(**info, status="ok", disagreements=diffs, routed=why))], rules)
+
+
+def routing(results: list) -> str | None:
+    """Why a chunk's rules reading goes to the model (None: it is confident and stays as it is)."""
+    if not results:
+        return "the rules reader found no project in this table"
+    why = [w for r in results for w in doubts(r.reading)]
+    return "; ".join(dict.fromkeys(why)) or None
+
+
+def reason_kinds(routed: str) -> list[str]:
+    """The kinds of doubt in a routing reason, for a summary: low coverage, unknown labels, lost
+    values, no project."""
+    kinds = {"coverage": "low coverage", "unknown label": "unknown labels", "reaching no field": "lost values",
+             "no project": "no project read"}
+    return list(dict.fromkeys(next((v for k, v in kinds.items() if k in part), part) for part in routed.split("; ")))
+
+
+def _still_unsure(reading, table: TableData) -> ReadingQuality | None:
+    """The rules reading's doubts that the merged table did not resolve: lost values it now holds
+    are dropped (coverage and unknown labels are the rules reading's own, and stay)."""
+    if reading is None:
+        return None
+    held = _fold_chars("\n".join(_all_strings(table)))
+    lost = [v for v in reading.lost_values if _fold_chars(v) not in held]
+    return ReadingQuality(coverage=reading.coverage, unknown_labels=list(reading.unknown_labels), lost_values=lost)
+
+
+def _all_strings(table: TableData) -> list[str]:
+    out = [getattr(table, k) or "" for k in _HEAD] + list(table.overall_goals) + list(table.annual_goals)
+    for ind in table.indicators:
+        out += [ind.name or "", ind.value_text or ""]
+    return out
+
+
+# -- grounding decides ------------------------------------------------------------------------
+
+def merge(rules: TableData, model: TableData, src: Located, threshold: float = 0.75,
+          lost: list[str] = ()) -> tuple[TableData, list[str]]:
+    """The two readings of one table merged field by field: the model's value where it is found
+    in the source better than the rules' value (then: where it holds more of the text the rules
+    reading lost), else the rules'.  Returns the merged table and the fields taken from the model."""
+    taken: list[str] = []
+    lost = [x for x in (_fold_chars(v) for v in lost) if x]
+
+    def text_score(text: str | None) -> tuple[int, int]:
+        if not text:
+            return (0, 0)
+        found = _SCORE[locate(src, text, threshold)[0]]
+        folded = _fold_chars(text)
+        return (found, sum(v in folded for v in lost) if found else 0)
+
+    def pick(path: str, r, m, score):
+        if r == m or score(m) <= score(r):
+            return r
+        taken.append(path)
+        return m
+
+    numbers = {float(x) for x in _NUMBER.findall(src.text)}
+
+    def number_score(n) -> int:
+        if n is None:
+            return 0
+        return 2 if any(abs(n - x) < 1e-6 or abs(n * 10000 - x) < 1e-6 for x in numbers) else 0
+
+    def year_score(y) -> int:
+        return 2 if y is not None and str(y) in src.text else 0
+
+    def head_score(key: str):
+        # a header value counts as found only right after its own label (项目名称: …): the model
+        # may well copy a goal into an empty 项目名称 cell, and that goal is in the source too
+        labels = _labels(key)
+
+        def score(text):
+            found = text_score(text)
+            if not text or labels is None or not found[0]:
+                return found
+            near = re.search(f"(?:{labels})[^\u4e00-\u9fff]{{0,16}}{re.escape(_fold_chars(text))}", src.text)
+            return found if near else (0, 0)
+        return score
+
+    head = {k: pick(k, getattr(rules, k), getattr(model, k), head_score(k)) for k in _HEAD}
+    year = pick("year", rules.year, model.year, year_score)
+    funds = Funds(**{k: pick(f"funds.{k}", getattr(rules.funds, k), getattr(model.funds, k), number_score)
+                     for k in Funds.model_fields})
+    goals = {}
+    for k in ("overall_goals", "annual_goals"):
+        r, m = list(getattr(rules, k)), list(getattr(model, k))
+        rs, ms = [text_score(g) for g in r], [text_score(g) for g in m]
+        total = lambda scores: (sum(x[0] for x in scores), sum(x[1] for x in scores))  # noqa: E731
+        # the model's list only where every item of it is found and some item of the rules' is not
+        # (a list cut into more pieces would otherwise win on the sum)
+        if r != m and m and all(x[0] for x in ms) and (not r or not all(x[0] for x in rs)) and total(ms) > total(rs):
+            taken.append(k)
+            r = m
+        goals[k] = r
+    indicators = _merge_indicators(rules.indicators, model.indicators, text_score, taken)
+    table = TableData(**head, year=year, funds=funds, **goals, indicators=indicators)
+    return table, taken
+
+
+def _labels(key: str) -> str | None:
+    """The labels of a header field, as one regex (None: a field with no label, the title)."""
+    from .rules.vocabulary import HEAD_KEYS
+
+    return "|".join(HEAD_KEYS[key]) if key in HEAD_KEYS else None
+
+
+def _similar(a: str | None, b: str | None) -> float:
+    a, b = _fold_chars(a or ""), _fold_chars(b or "")
+    if not a or not b:
+        return 0.0
+    return 1.0 if a == b else SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _merge_indicators(rules: list[Indicator], model: list[Indicator], score, taken: list[str]) -> list[Indicator]:
+    """Indicators paired by name (then value); each pair merged by grounding; model indicators the
+    rules did not read added after their predecessor when their name and value are in the source."""
+    pair: dict[int, int] = {}  # model index -> rules index
+    free = set(range(len(rules)))
+    for i, m in enumerate(model):
+        best, at = 0.6, None
+        for j in sorted(free):
+            s = _similar(m.name, rules[j].name) + 0.01 * (m.value_text == rules[j].value_text)
+            if s > best:
+                best, at = s, j
+        if at is not None:
+            pair[i] = at
+            free.discard(at)
+    # [indicator, rules index or None (added), fields taken from the model]
+    merged: list[list] = [[r, j, []] for j, r in enumerate(rules)]
+
+    def place(j: int) -> int:
+        return next(n for n, e in enumerate(merged) if e[1] == j)
+
+    for i, m in enumerate(model):
+        if i in pair:
+            j = pair[i]
+            r = rules[j]
+            e = merged[place(j)]
+            name = r.name if m.name == r.name or score(m.name) <= score(r.name) else m.name
+            sm, sr = score(m.value_text), score(r.value_text)
+            # both found: the model's value wins on what the rules lost only where the rules'
+            # value holds no number at all (a number that went to the next cell)
+            keep = m.value_text == r.value_text or sm <= sr or (sm[0] == sr[0] and bool(re.search(r"\d", r.value_text or "")))
+            value = r if keep else m
+            e[2] += (["name"] if name != r.name else []) + ([] if keep else ["value_text"])
+            e[0] = r.model_copy(update={"name": name, "value_text": value.value_text, "operator": value.operator,
+                                        "value": value.value, "unit": value.unit})
+        elif score(m.name)[0] and score(m.value_text)[0]:
+            # after the indicator the model read just before this one (or first), and after
+            # earlier additions there
+            prev = next((pair[p] for p in range(i - 1, -1, -1) if p in pair), None)
+            at = 0 if prev is None else place(prev) + 1
+            while at < len(merged) and merged[at][1] is None:
+                at += 1
+            merged.insert(at, [m, None, ["(added)"]])
+    for n, (_ind, j, fields) in enumerate(merged):
+        taken += [f"indicators[{n}] (added)" if j is None else f"indicators[{n}].{f}" for f in fields]
+    return [e[0] for e in merged]
