@@ -27,6 +27,21 @@ def score(gold: Path, pred: list[dict] | Path, tmp_path: Path) -> str:
     return out.stdout
 
 
+def read_one_table(tmp_path: Path, text: str):
+    """The one table of a text export written in a test."""
+    from jixiao.pipeline import extract_file
+
+    path = tmp_path / "t.txt"
+    path.write_text(text, encoding="utf-8")
+    tables = list(extract_file(path))
+    assert len(tables) == 1
+    return tables[0]
+
+
+def indicator_rows(table) -> list[tuple]:
+    return [(i.level1, i.level2, i.name, i.value_text, i.operator, i.value, i.unit) for i in table.indicators]
+
+
 def draw_table(page: pymupdf.Page, rows: list[list[tuple[str, float, int]]], top: float = 60,
                left: float = 40, row_h: float = 18, fontsize: float = 8) -> float:
     """Draw a ruled table: each row is a list of (text, width, rowspan) cells; '' for no cell text.

@@ -3,22 +3,11 @@ places real pages print them.  Gold written by hand for made-up tables of those 
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from jixiao.extract.rules.columns import fit_by_shape
-from jixiao.pipeline import extract_file
 
 
-def read(tmp_path: Path, text: str):
-    path = tmp_path / "t.txt"
-    path.write_text(text, encoding="utf-8")
-    tables = list(extract_file(path))
-    assert len(tables) == 1
-    return tables[0]
-
-
-def rows(table):
-    return [(i.level1, i.level2, i.name, i.value_text, i.operator, i.value, i.unit) for i in table.indicators]
+from conftest import indicator_rows as rows, read_one_table as read  # noqa: E402
 
 
 def test_blank_cells_left_out_are_put_back_by_shape():

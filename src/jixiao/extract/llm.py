@@ -322,15 +322,7 @@ class LLMExtractor:
             body = raw.http_response.json()
             log["request"] = _sent(raw.http_response.request, request)
         except openai.APIStatusError as e:
-            message = _status_message(e)
-            log["request"] = _sent(e.response.request, request)
-            self.store.log(**log, error=message, duration_ms=_ms(started))
-            if e.status_code in (400, 404, 422, 500, 501) and _WIRE_REJECTION.search(message):
-                raise _WireRejected(message) from None
-            if isinstance(e, openai.RateLimitError):
-                raise LLMError(f"rate limited (HTTP 429) after {self.s.max_retries} retries; "
-                               "run again later: finished tables come from the cache") from None
-            raise LLMError(message) from None
+            _status_failure_of(self, e, log, request, started)
         except openai.APITimeoutError:
             self.store.log(**log, error="timeout", duration_ms=_ms(started))
             raise LLMError(f"no answer within {self.s.timeout:g} s") from None
@@ -421,15 +413,7 @@ class LLMExtractor:
                                      f"{json.dumps(unit[:40], ensure_ascii=False)}"]
                             break
         except openai.APIStatusError as e:
-            message = _status_message(e)
-            log["request"] = _sent(e.response.request, request)
-            self.store.log(**log, error=message, duration_ms=_ms(started))
-            if e.status_code in (400, 404, 422, 500, 501) and _WIRE_REJECTION.search(message):
-                raise _WireRejected(message) from None
-            if isinstance(e, openai.RateLimitError):
-                raise LLMError(f"rate limited (HTTP 429) after {self.s.max_retries} retries; "
-                               "run again later: finished tables come from the cache") from None
-            raise LLMError(message) from None
+            _status_failure_of(self, e, log, request, started)
         except (openai.APITimeoutError, httpx2.TimeoutException):
             self.store.log(**log, error="timeout", duration_ms=_ms(started))
             raise LLMError(f"no answer within {self.s.timeout:g} s") from None
@@ -461,7 +445,7 @@ class LLMExtractor:
     # -- many chunks ----------------------------------------------------------------------------
     def readings(self, chunks: Iterable[Chunk], source: str, provenance) -> Iterator:
         """Each chunk's model reading, with the rules reading of the same chunk beside it."""
-        from . import Reading, rules_results, rules_tables
+        from . import Reading, rules_results
 
         for chunk, outcome in self.map(chunks, source):
             results = rules_results(chunk)
@@ -514,6 +498,23 @@ class LLMExtractor:
                     yield c, fut.result()
             for c, fut in window:
                 yield c, fut.result()
+
+
+def _status_failure_of(extractor, e, log: dict, request: dict, started: float):
+    """An HTTP error answer, logged, then raised as what it means: the server cannot do this
+    structured-output mode (the ladder steps down), rate limited after the SDK's retries, or a
+    failure of this table."""
+    import openai
+
+    message = _status_message(e)
+    log["request"] = _sent(e.response.request, request)
+    extractor.store.log(**log, error=message, duration_ms=_ms(started))
+    if e.status_code in (400, 404, 422, 500, 501) and _WIRE_REJECTION.search(message):
+        raise _WireRejected(message) from None
+    if isinstance(e, openai.RateLimitError):
+        raise LLMError(f"rate limited (HTTP 429) after {extractor.s.max_retries} retries; "
+                       "run again later: finished tables come from the cache") from None
+    raise LLMError(message) from None
 
 
 def _sent(http_request, fallback: dict) -> dict:
