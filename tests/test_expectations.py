@@ -14,6 +14,7 @@ import pytest
 
 from jixiao.models import ExtractedTable
 from jixiao.review_rules import review, review_outcomes
+from test_review import CLEAN as REVIEW_CLEAN, I
 
 REAL = Path(__file__).parent / "data" / "real"
 
@@ -89,27 +90,11 @@ def test_real_tables_have_no_rule_errors(name):
 
 # -- mutations ------------------------------------------------------------------------------------
 
-def I(l1, l2, name, vt, op, value, unit):  # noqa: E743
-    return {"level1": l1, "level2": l2, "name": name, "value_text": vt, "operator": op, "value": value, "unit": unit}
-
-
-CLEAN = {
-    "title": "2024年项目支出绩效目标表", "year": 2024, "project_name": "社区养老服务补助",
-    "competent_department": "县民政局", "implementing_unit": "县养老服务中心",
-    "project_attribute": "经常性项目", "project_period": "一年（2024年1月-2024年12月）",
-    "funds": {"total_all_levels": 50, "fiscal_all_levels": 50, "other_all_levels": None,
-              "total_own_level": None, "fiscal_own_level": None, "other_own_level": None},
-    "overall_goals": [], "annual_goals": ["为全县1200名高龄老人提供居家养老服务，服务满意度达到90%以上"],
-    "indicators": [
-        I("产出指标", "数量指标", "居家养老服务人数", "≥1200人", "≥", 1200, "人"),
-        I("产出指标", "质量指标", "服务质量合格率", "≥95%", "≥", 95, "%"),
-        I("产出指标", "时效指标", "补助发放时限", "≤15个工作日", "≤", 15, "个工作日"),
-        I("产出指标", "时效指标", "补助发放完成时间", "2024年12月底前", None, None, None),
-        I("产出指标", "成本指标", "人均服务成本", "≤400元", "≤", 400, "元"),
-        I("效益指标", "社会效益指标", "高龄老人居家养老服务覆盖率", "≥80%", "≥", 80, "%"),
-        I("满意度指标", "服务对象满意度指标", "服务对象满意度", "≥90%", "≥", 90, "%"),
-    ],
-}
+# test_review's clean table, with printed start/end dates and a dated 时效 indicator, so that
+# the date rules have something to check
+CLEAN = copy.deepcopy(REVIEW_CLEAN)
+CLEAN["project_period"] = "一年（2024年1月-2024年12月）"
+CLEAN["indicators"].insert(3, I("产出指标", "时效指标", "补助发放完成时间", "2024年12月底前", None, None, None))
 
 
 def _set(d, n, **fields):
