@@ -191,10 +191,4 @@ def _children(el, name: str):
 
 def _cell_paras(tc):
     """The paragraphs of a cell itself (not those of a table nested in it)."""
-    for child in tc:
-        if child.tag == f"{W}p":
-            yield child
-        elif child.tag in (f"{W}sdt", f"{W}customXml"):
-            inner = child.find(f"{W}sdtContent") if child.tag == f"{W}sdt" else child
-            if inner is not None:
-                yield from _cell_paras(inner)
+    return _children(tc, "p")
