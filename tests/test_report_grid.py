@@ -188,3 +188,15 @@ def test_a_huge_sheet_shows_a_bounded_window(tmp_path):
     assert cells[(str(2500 - ROWS_AROUND), 7)] == ("合并", False)  # Z is the 7th column shown
     merged = next(td for td in table.iter("td") if td.text_content() == "合并")
     assert merged.get("rowspan") == str(2 * ROWS_AROUND + 1) and merged.get("colspan") is None
+
+
+def test_grids_count_against_max_crops(tmp_path):
+    src = seed_xlsx(tmp_path / "seed.xlsx")
+    (tmp_path / "review.toml").write_text("[review]\nmax_crops = 3\n", encoding="utf-8")
+    r = jixiao("run", src, "-o", tmp_path / "out", "--config", tmp_path / "review.toml")
+    assert r.returncode == 0, r.stderr
+    found = grids(tmp_path / "out" / "review.html")
+    assert len(found) == 3 and "项目1!C2" in found  # the first project's first, in the report's order
+    r = jixiao("run", src, "-o", tmp_path / "none", "--no-images")
+    assert r.returncode == 0, r.stderr
+    assert grids(tmp_path / "none" / "review.html") == {}

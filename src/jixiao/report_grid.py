@@ -29,6 +29,7 @@ MAX_TEXT_BYTES = 64 * 1024 * 1024  # a text export larger than this is not read 
 # '项目2!G10', "'表 一'!A1（隐藏行）" (spreadsheets) and '表2 R5C3' (web pages, Word)
 _SHEET = re.compile(r"^(?P<t>.+)!(?P<col>[A-Z]{1,3})(?P<row>\d+)(?:（[^（）]*）)*$")
 _TABLE = re.compile(r"^(?P<t>表\d+) R(?P<row>\d+)C(?P<col>\d+)$")
+_LINE = re.compile(r"^line \d+$")  # a text export's line, as the grids are keyed
 
 
 def _col_number(letters: str) -> int:
@@ -63,14 +64,16 @@ def _short(text: str) -> str:
 
 def wanted_locations(checked) -> dict[tuple[str, str], list]:
     """(source file, sha256) -> the cell and line locations review.html shows: the project name,
-    the values of indicators with findings, and values not found exactly (as report._crops picks)."""
+    the values of indicators with findings, and values not found exactly (as the template shows them)."""
     wanted: dict[tuple[str, str], list] = defaultdict(list)
     for c in checked:
         t = c.table
         flagged = {f.indicator for f in c.findings if f.indicator is not None}
-        keys = ["project_name"] + [indicator_path(i, k) for i, ind in enumerate(t.indicators) if ind.name in flagged
-                                   for k in ("value_text", "name")]
-        locs = [t.evidence[k] for k in keys if k in t.evidence]
+        locs = [t.evidence["project_name"]] if "project_name" in t.evidence else []
+        for i, ind in enumerate(t.indicators):  # the value's place, else the name's (as the template shows)
+            ev = t.evidence.get(indicator_path(i, "value_text")) or t.evidence.get(indicator_path(i, "name"))
+            if ind.name in flagged and ev is not None:
+                locs.append(ev)
         locs += [g for g in c.groundings if g.status != "exact"]
         for ev in locs:
             if ev.cell or (ev.line is not None and ev.page is None):
@@ -85,10 +88,12 @@ def source_grids(checked, limit: int = 400) -> dict[tuple[str, str], Markup]:
     out: dict[tuple[str, str], Markup] = {}
     count = 0
     for (src, sha), locs in wanted_locations(checked).items():
-        cells = {ev.cell for ev in locs if ev.cell and parse_cell(ev.cell)}
-        lines = {ev.line for ev in locs if not ev.cell and ev.line is not None}
-        keys = [*(c for c in sorted(cells)), *(f"line {n}" for n in sorted(lines))]
+        # in the report's order, so that past the limit the last projects go without
+        keys = list(dict.fromkeys(ev.cell if ev.cell else f"line {ev.line}" for ev in locs
+                                  if (ev.cell and parse_cell(ev.cell)) or (not ev.cell and ev.line is not None)))
         keys = keys[: max(0, limit - count)]
+        lines = [int(k[5:]) for k in keys if _LINE.match(k)]  # a cell address always has "!" or "表"
+        cells = [k for k in keys if not _LINE.match(k)]
         if not keys:
             continue
         count += len(keys)
@@ -103,8 +108,8 @@ def source_grids(checked, limit: int = 400) -> dict[tuple[str, str], Markup]:
             note = f"原件无法读取（{e.strerror or e}），无法显示原表。"
         if note is None:
             try:
-                found = _table_grids(path, sorted(cells)) if cells else {}
-                found.update(_line_grids(path, sorted(lines)) if lines else {})
+                found = _table_grids(path, cells) if cells else {}
+                found.update(_line_grids(path, lines) if lines else {})
             except Exception as e:  # a source that no longer reads: the report says so, and goes on
                 note = f"原件无法再次读取（{str(e).splitlines()[0] if str(e) else type(e).__name__}），无法显示原表。"
         for key in keys:
