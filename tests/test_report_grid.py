@@ -200,3 +200,14 @@ def test_grids_count_against_max_crops(tmp_path):
     r = jixiao("run", src, "-o", tmp_path / "none", "--no-images")
     assert r.returncode == 0, r.stderr
     assert grids(tmp_path / "none" / "review.html") == {}
+
+
+def test_ods_value_highlighted(tmp_path):
+    from test_ods import seed_ods
+
+    src = seed_ods(tmp_path / "seed.ods")
+    r = jixiao("run", src, "-o", tmp_path / "out")
+    assert r.returncode == 0, r.stderr
+    found = grids(tmp_path / "out" / "review.html")
+    assert hits(found["项目1!C2"]) == [(("2", 3), PROJECT)]
+    assert hits(found["项目1!G14"]) == [(("14", 7), "当年完成")]  # MEAS-02: no time limit given
