@@ -68,7 +68,7 @@ def main(
 # -- shared options ----------------------------------------------------------------------------
 Paths = Annotated[list[Path], typer.Argument(
     metavar="PATH", show_default=False,
-    help="PDFs, images (PNG/JPEG/TIFF), web pages (.html/.htm/.mhtml), spreadsheets (.xlsx/.xlsm/.xls/.et), "
+    help="PDFs, images (PNG/JPEG/TIFF), web pages (.html/.htm/.mhtml), spreadsheets (.xlsx/.xlsm/.xls/.et/.ods), "
          "Word documents (.docx) or text files; folders of them, or glob patterns.")]
 Backend = Annotated[BackendChoice, typer.Option(
     help="rules (offline), llm (a model), or auto: llm when a model is configured.")]

@@ -18,6 +18,7 @@ from .check import Checked
 from .findings import DIMENSIONS, SEVERITY_ORDER, Finding, conclusion, severity_counts, sort_key
 from .fileio import temp_path
 from .models import indicator_path
+from .report_grid import source_grids
 
 # What one cell of a document may contribute to a report: a 54 MB line must not become a 648 MB
 # findings.json (it is quoted by every finding that cites it).  The rest is cut with a marker.
@@ -371,6 +372,9 @@ def render_html_parts(checked: list[Checked], images: bool = True, max_crops: in
     ctx = _context(checked, first)
     crops = _crops(checked, max_crops) if images and max_crops > 0 else {}
     ctx["crop"] = lambda src, page, bbox: crops.get((src, page, tuple(bbox))) if bbox else None
+    # cell and line sources (sheets, web pages, Word, text) show the source table itself instead
+    grids = source_grids(checked, max_crops) if images and max_crops > 0 else {}
+    ctx["grid"] = lambda src, ev: grids.get((src, getattr(ev, "cell", None) or f"line {ev.line}"), "")
     return _env.get_template("review.html.j2").generate(**ctx)
 
 

@@ -20,10 +20,10 @@ from ..document import InputError, Row
 from ..settings import ReadOptions
 from .text import TEXT_SUFFIXES, looks_like_text, text_pages
 
-# web pages, spreadsheets and Word documents (readers/html.py, sheet.py, word.py): their libraries
+# web pages, spreadsheets and Word documents (readers/html.py, sheet.py, ods.py, word.py): their libraries
 # (lxml, openpyxl, xlrd) are imported only when such a file is read
 HTML_SUFFIXES = {".html", ".htm", ".xhtml", ".mhtml", ".mht"}
-SHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et"}
+SHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et", ".ods"}
 WORD_SUFFIXES = {".docx", ".docm", ".doc", ".wps"}
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -95,7 +95,7 @@ def read_pages(path: Path, options: ReadOptions | None = None) -> Iterator[list[
     else:
         raise InputError(f"unsupported file type {path.suffix or '(no suffix)'}: "
                          "give a PDF, a PNG/JPEG/TIFF image, a web page (.html/.htm/.mhtml), "
-                         "a spreadsheet (.xlsx/.xlsm/.xls), a Word document (.docx) or a text export")
+                         "a spreadsheet (.xlsx/.xlsm/.xls/.ods), a Word document (.docx) or a text export")
 
 
 def _looks_like_html(head: bytes) -> bool:
@@ -114,7 +114,12 @@ def _office_pages(path: Path, head: bytes, suffix: str) -> Iterator[list[Row]]:
             yield from xls_pages(path)
             return
     if head.startswith(_ZIP_MAGIC):
+        from .ods import is_ods, ods_pages
         from .word import is_docx
+
+        if suffix == ".ods" or (suffix not in SHEET_SUFFIXES | WORD_SUFFIXES and is_ods(path)):
+            yield from ods_pages(path)
+            return
 
         if suffix in WORD_SUFFIXES or (suffix not in SHEET_SUFFIXES and is_docx(path)):
             from .word import docx_pages
