@@ -38,10 +38,7 @@ def portable(settings: Settings, share: int = 1) -> Settings:
     with a model each of `share` processes gets its share of the request and token limits."""
     model = settings.model
     if model is not None and share > 1:
-        limits = {"rpm": model.rpm and model.rpm / share}
-        if hasattr(model, "tpm"):
-            limits["tpm"] = model.tpm and model.tpm / share
-        model = dataclasses.replace(model, **limits)
+        model = dataclasses.replace(model, rpm=model.rpm and model.rpm / share, tpm=model.tpm and model.tpm / share)
     return dataclasses.replace(settings, read=dataclasses.replace(settings.read, on_ocr=None), model=model)
 
 
