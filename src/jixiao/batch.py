@@ -9,7 +9,9 @@ In `run_batch`, each file is extracted and its tables verified against their sou
 chunks are then dropped, so memory does not grow with the batch); its extraction is written
 atomically and recorded in a SQLite manifest in the output folder.  A run that is killed at any
 moment and started again skips the files already done (same sha256, same settings) and carries
-on; the batch rules and the reports are computed at the end over every table.
+on; the batch rules and the reports are computed at the end over every table.  Files may be read
+on other processes (`--jobs`, jobs.py) or a Ray cluster (`--ray`, distributed.py): they send each
+file's tables back whole (`FileRead`), and this process alone writes them out and keeps the manifest.
 """
 
 from __future__ import annotations
@@ -566,6 +568,7 @@ def _plan(path: Path, out: Path, manifest: Manifest, key: str, names: OutputName
         if resumed is not None:  # read back from its output: keep no more than a read file does
             resumed.count = len(resumed.tables)
             resumed.tables = [_slim(t) for t in resumed.tables if t.llm is not None]
+            resumed.verifications = []  # the review reads them back from the manifest
             return resumed
     return sha, name
 
