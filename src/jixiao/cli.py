@@ -454,6 +454,7 @@ def extract(
     """Extract every performance-target table of each input into the output contract."""
     from .batch import read_any
     from .fileio import OutputNames, atomic_file, shown
+    from .jobs import reader
 
     read = ReadOptions(password=password, ocr=ocr.value, ocr_engine=ocr_engine.value,
                        on_ocr=_ocr_progress if sys.stderr.isatty() else None)
@@ -465,20 +466,18 @@ def extract(
         _prepare_output(output)
     names, outcomes = OutputNames(files), []
     stdout = _StdoutTables(fmt.value)
-    from .jobs import reader
-
     pool = reader(files, settings, _jobs(jobs, settings), verify=False, debug=debug)
     reads = iter(pool(files)) if pool is not None else None
     for path in files:
         # tables are written as they are read, never held: a file of any size keeps memory flat (a
         # file read on another process comes back whole and is written the same way)
         if reads is None:
-            read = lambda on_table, path=path: read_any(path, extractor, settings.read, None, debug,  # noqa: E731
-                                                        on_table)
+            read_file = lambda on_table, path=path: read_any(path, extractor, settings.read, None, debug,  # noqa: E731
+                                                             on_table)
         else:
-            read = next(reads).replay
+            read_file = next(reads).replay
         if output is None:
-            outcome = read(lambda t, v: stdout.add(t))
+            outcome = read_file(lambda t, v: stdout.add(t))
             _said(outcome)
             outcomes.append(outcome)
             continue
@@ -488,7 +487,7 @@ def extract(
         try:
             with atomic_file(target) as f:
                 writer.out = f
-                outcome = read(lambda t, v: writer.add(t))
+                outcome = read_file(lambda t, v: writer.add(t))
                 writer.close()
                 if outcome.error and not outcome.count:
                     raise _NoOutput()
