@@ -9,13 +9,17 @@ Targets (issue 5): default engine <= 3 s a page on 2 cores, peak RSS <= 1 GB, F1
 With --long N, also reads the scan replicated to N pages with the default engine, to show that
 memory stays flat over a long scanned document.
 
-usage: python bench/ocr.py [--engines rapidocr,tesseract] [--repeat 2] [--long 28]
+With --jobs N (or -1: the cores), also times `jixiao extract` of the 7-page scan with --jobs 1 and
+--jobs N (start-up and model loads included) and prints the speed-up and whether the outputs match.
+
+usage: python bench/ocr.py [--engines rapidocr,tesseract] [--repeat 2] [--long 28] [--jobs -1]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -82,6 +86,9 @@ def main() -> None:
     ap.add_argument("--engines", default="rapidocr,tesseract")
     ap.add_argument("--repeat", type=int, default=2)
     ap.add_argument("--long", type=int, default=0, help="also read the scan replicated to this many pages")
+    ap.add_argument("--jobs", type=int, default=0,
+                    help="also time `jixiao extract --jobs 1` and `--jobs N` on the 7-page scan (N: this, or the cores "
+                         "with --jobs -1) and print the speed-up")
     ap.add_argument("--long-worker", help=argparse.SUPPRESS)
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
@@ -107,6 +114,27 @@ def main() -> None:
             pdf, png = r["files"]["seed-tables-scan.pdf"], r["files"]["seed-tables-scan-p1.png"]
             print(f"{engine:<10} {r['load_s']:>7} {pdf['s_per_page']:>11} {png['s_per_page']:>11} "
                   f"{r['peak_rss_mb']:>12} {f1(pdf['pred'], 7):>7} {f1(png['pred'], 1):>7}")
+        if args.jobs:
+            from jixiao.jobs import default_jobs
+
+            n = default_jobs() if args.jobs < 0 else args.jobs
+            times = {}
+            for jobs in (1, n):
+                runs = []
+                for _ in range(args.repeat):
+                    t0 = time.perf_counter()  # the whole command: start-up, model loads, pages spread
+                    done = subprocess.run([sys.executable, "-m", "jixiao.cli", "extract",
+                                           str(FIXTURES / "seed-tables-scan.pdf"), "--jobs", str(jobs), "-o",
+                                           str(Path(tmp) / f"jobs{jobs}")], capture_output=True, text=True)
+                    runs.append(time.perf_counter() - t0)
+                    if done.returncode != 0:
+                        sys.exit(done.stderr[-2000:])
+                times[jobs] = min(runs)
+            same = (Path(tmp) / "jobs1" / "seed-tables-scan.json").read_bytes() == \
+                (Path(tmp) / f"jobs{n}" / "seed-tables-scan.json").read_bytes()
+            print(f"jixiao extract of the 7-page scan: --jobs 1 {times[1]:.1f} s ({times[1] / 7:.2f} s/page), "
+                  f"--jobs {n} {times[n]:.1f} s ({times[n] / 7:.2f} s/page): speed-up {times[1] / times[n]:.2f}x, "
+                  f"outputs {'identical' if same else 'DIFFERENT'}; load average {os.getloadavg()[0]:.2f}")
         if args.long:
             import pymupdf
 

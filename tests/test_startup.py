@@ -3,7 +3,8 @@
 import subprocess
 import sys
 
-HEAVY = ("pymupdf", "onnxruntime", "rapidocr", "cv2", "numpy", "openai", "httpx2", "openpyxl")
+HEAVY = ("pymupdf", "onnxruntime", "rapidocr", "cv2", "numpy", "openai", "httpx2", "openpyxl",
+         "ray", "fsspec", "s3fs", "boto3", "botocore", "aiobotocore")
 
 
 def _modules_after(code: str) -> set[str]:
@@ -87,3 +88,17 @@ def test_onnxruntime_writes_nothing_under_home(tmp_path):
                        capture_output=True, text=True, env=env)
     assert r.returncode == 0
     assert not (tmp_path / ".cache" / "Microsoft").exists()
+
+
+def test_nothing_of_ray_or_storage_is_imported_without_ray(tmp_path):
+    """A whole run (on one process, as --jobs decides for a small batch) loads neither Ray nor fsspec."""
+    from conftest import FIXTURES
+
+    code = (f"import sys, runpy\nsys.argv = ['jixiao', 'run', {str(FIXTURES / 'seed-tables.txt')!r}, '-o', "
+            f"{str(tmp_path / 'o')!r}, '--no-images', '--jobs', '1']\n"
+            "try:\n    runpy.run_module('jixiao.cli', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print('MODULES', ' '.join(sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300).stdout
+    loaded = {m.split(".")[0] for m in out.split("MODULES", 1)[1].split()}
+    assert not loaded & {"ray", "fsspec", "s3fs", "boto3", "botocore", "aiobotocore"}
+    assert not {m for m in out.split("MODULES", 1)[1].split() if m in ("jixiao.distributed", "jixiao.storage")}

@@ -9,7 +9,9 @@ In `run_batch`, each file is extracted and its tables verified against their sou
 chunks are then dropped, so memory does not grow with the batch); its extraction is written
 atomically and recorded in a SQLite manifest in the output folder.  A run that is killed at any
 moment and started again skips the files already done (same sha256, same settings) and carries
-on; the batch rules and the reports are computed at the end over every table.
+on; the batch rules and the reports are computed at the end over every table.  Files may be read
+on other processes (`--jobs`, jobs.py) or a Ray cluster (`--ray`, distributed.py): they send each
+file's tables back whole (`FileRead`), and this process alone writes them out and keeps the manifest.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,8 +95,8 @@ class Manifest:
 
 
 def read_one(path: Path, extractor: Extractor, read: ReadOptions, config: ReviewConfig | None = None,
-             debug: bool = False, on_table: Callable[[ExtractedTable, Verification | None], None] | None = None
-             ) -> FileOutcome:
+             debug: bool = False, on_table: Callable[[ExtractedTable, Verification | None], None] | None = None,
+             source: str | None = None) -> FileOutcome:
     """One input read (and verified against its source when `config` is given).
 
     An input that fails gets its reason in one line; tables read before a failure in the middle of
@@ -104,7 +106,8 @@ def read_one(path: Path, extractor: Extractor, read: ReadOptions, config: Review
 
     With `on_table`, each table (and its verification) is handed over as soon as it is read and not
     kept (memory stays flat over a file of any number of tables): `outcome.count` counts them,
-    `outcome.tables` keeps a slim copy of those a model read (for the usage lines).
+    `outcome.tables` keeps a slim copy of those a model read (for the usage lines).  `source`: the
+    name provenance gives the file when `path` is a local copy of it (storage.read_url).
     """
     from .readers import collecting_damage
 
@@ -116,7 +119,7 @@ def read_one(path: Path, extractor: Extractor, read: ReadOptions, config: Review
     marked = 0
     try:
         with collecting_damage(damage):
-            for reading in readings(path, extractor, read):
+            for reading in readings(path, extractor, read, source):
                 for table in reading.tables:
                     ref = table_ref(table, outcome.count)
                     v = verify(table, ref, reading.chunk, config, reading.rules) if config is not None else None
@@ -140,6 +143,45 @@ def read_one(path: Path, extractor: Extractor, read: ReadOptions, config: Review
     if not outcome.count and not outcome.error:
         outcome.warning = "no performance target table found"
     return outcome
+
+
+OnTable = Callable[[ExtractedTable, "Verification | None"], None]
+
+
+@dataclass
+class FileRead:
+    """A file read elsewhere (another process, a Ray worker), sent back whole: its outcome and its
+    tables with their verifications, in order.  The driver replays them into its output exactly as
+    `read_one` hands them over on a local read, so the outputs are the same bytes."""
+
+    outcome: FileOutcome
+    tables: list[tuple[ExtractedTable, Verification | None]]
+
+    def replay(self, on_table: OnTable) -> FileOutcome:
+        for t, v in self.tables:
+            on_table(t, v)
+        return self.outcome
+
+
+Reader = Callable[[list[Path]], Iterable[FileRead]]  # files to read -> what was read of each, in order
+
+
+def read_any(path: Path, extractor: Extractor, read: ReadOptions, config: ReviewConfig | None, debug: bool,
+             on_table: OnTable) -> FileOutcome:
+    """`read_one` of a path, or of an object in storage (a storage.Url: read from a local copy)."""
+    if getattr(path, "url", None):
+        from .storage import read_url
+
+        return read_url(path.url, extractor, read, config, debug, on_table)
+    return read_one(path, extractor, read, config, debug, on_table=on_table)
+
+
+def read_whole(path: Path, extractor: Extractor, read: ReadOptions, config: ReviewConfig | None = None,
+               debug: bool = False) -> FileRead:
+    """`read_one` on a worker: the tables kept to be sent back (what the driver writes out)."""
+    tables: list[tuple[ExtractedTable, Verification | None]] = []
+    outcome = read_any(path, extractor, read, config, debug, lambda t, v: tables.append((t, v)))
+    return FileRead(outcome, tables)
 
 
 def _empty(table: ExtractedTable) -> bool:
@@ -313,13 +355,17 @@ def settings_key(extractor: Extractor, read: ReadOptions) -> str:
 
 def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extractor | None = None, *,
               force: bool = False, on_file: Callable[[FileOutcome], None] | None = None,
-              debug: bool = False) -> tuple[list[FileOutcome], CheckedSpill]:
+              debug: bool = False, jobs: int = 1, reader: Reader | None = None) -> tuple[list[FileOutcome], CheckedSpill]:
     """`jixiao run`: every file extracted, verified and recorded; then the review rules over all tables.
 
     Memory does not grow with the batch: each file's tables are written out and dropped as soon as
     it is read (only those with a model's usage keep a slim copy for the usage lines), and the
     review reads them back file by file (see conclude_stream).  The caller holds the output
-    folder's lock (OutputLock) around this and the reports."""
+    folder's lock (OutputLock) around this and the reports.
+
+    `jobs` > 1 reads files on that many processes (jobs.py) where that pays; `reader` reads them
+    elsewhere (a Ray cluster, distributed.py).  Either way this process alone keeps the manifest
+    and writes every output, in input order, through the same path as a one-process run."""
     out.mkdir(parents=True, exist_ok=True)
     clean_temporaries(out)
     files, _repeats = unique_inputs(files)
@@ -329,11 +375,11 @@ def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extra
     outcomes: list[FileOutcome] = []
     try:
         names = OutputNames(files, manifest.outputs())
-        for path in files:
-            outcome = _one_file(path, out, extractor, settings, manifest, key, names, force, debug)
-            if outcome.resumed:  # read back from its output: keep no more than a read file does
-                outcome.count = len(outcome.tables)
-                outcome.tables = [_slim(t) for t in outcome.tables if t.llm is not None]
+        if reader is None and jobs > 1:
+            from .jobs import reader as pool_reader
+
+            reader = pool_reader(files, settings, jobs, debug=debug)  # None where processes would not pay
+        for outcome in _files_done(files, out, extractor, settings, manifest, key, names, force, debug, reader):
             if on_file:
                 on_file(outcome)
             outcome.verifications = []
@@ -483,8 +529,32 @@ class CheckedSpill:
         self.file.close()
 
 
-def _one_file(path: Path, out: Path, extractor: Extractor, settings: Settings, manifest: Manifest, key: str,
-              names: OutputNames, force: bool, debug: bool) -> FileOutcome:
+def _files_done(files: list[Path], out: Path, extractor: Extractor, settings: Settings, manifest: Manifest,
+                key: str, names: OutputNames, force: bool, debug: bool, reader: Reader | None) -> Iterator[FileOutcome]:
+    """Each file's outcome, in input order: planned and written here, read here or by `reader`."""
+    if reader is None:
+        for path in files:
+            planned = _plan(path, out, manifest, key, names, force)
+            if isinstance(planned, FileOutcome):
+                yield planned
+            else:
+                yield _write(path, out, manifest, key, *planned,
+                             lambda on_table: read_any(path, extractor, settings.read, settings.review, debug, on_table))
+        return
+    # every file planned first (finished ones never leave this process), the rest read by `reader`
+    plans = [(path, _plan(path, out, manifest, key, names, force)) for path in files]
+    results = iter(reader([path for path, p in plans if not isinstance(p, FileOutcome)]))
+    for path, planned in plans:
+        if isinstance(planned, FileOutcome):
+            yield planned
+        else:
+            yield _write(path, out, manifest, key, *planned, next(results).replay)
+
+
+def _plan(path: Path, out: Path, manifest: Manifest, key: str, names: OutputNames,
+          force: bool) -> FileOutcome | tuple[str, str]:
+    """(sha256, output name) of a file to read, or its outcome when it needs no reading (finished by
+    an earlier run, or unreadable)."""
     if (why := not_regular(path)) is not None:
         return FileOutcome(path, error=why)
     try:
@@ -495,17 +565,26 @@ def _one_file(path: Path, out: Path, extractor: Extractor, settings: Settings, m
     done = None if force else manifest.done(path, sha, key)
     if done is not None:
         resumed = _resume(FileOutcome(path, sha=sha), out, done, sha)
-        if resumed is not None:
+        if resumed is not None:  # read back from its output: keep no more than a read file does
+            resumed.count = len(resumed.tables)
+            resumed.tables = [_slim(t) for t in resumed.tables if t.llm is not None]
+            resumed.verifications = []  # the review reads them back from the manifest
             return resumed
-    # tables go to the output as they are read (through a temporary file, renamed when the file is
-    # done): a file of any number of tables is never held in memory
+    return sha, name
+
+
+def _write(path: Path, out: Path, manifest: Manifest, key: str, sha: str, name: str,
+           read: Callable[[OnTable], FileOutcome]) -> FileOutcome:
+    """A file's tables written to its output as `read(on_table)` hands them over (through a
+    temporary file, renamed when the file is done: a file of any number of tables is never held in
+    memory), then recorded in the manifest."""
     writer = _JsonListWriter()
     outcome = None
     try:
         with atomic_file(out / name) as f:
             writer.f = f
-            outcome = read_one(path, extractor, settings.read, settings.review, debug,
-                               on_table=lambda t, v: writer.add(t.model_dump(mode="json")))
+            outcome = read(lambda t, v: writer.add(t.model_dump(mode="json")))
+            outcome.path = path  # as given here (a worker may have read it by another name)
             writer.close()
             if outcome.error and not outcome.count:
                 raise _Discard()

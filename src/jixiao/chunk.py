@@ -46,45 +46,62 @@ class Chunk:
 
 
 def chunk_rows(pages: Iterable[list[Row]]) -> Iterator[Chunk]:
-    current: Chunk | None = None
-    has_project = False
-    last_title: Row | None = None
-    pending_titles: list[Row] = []  # headings seen before their table's first row
-
-    def start(first_rows: list[Row]) -> Chunk:
-        return Chunk(rows=list(first_rows))
-
+    chunker = Chunker()
     for rows in pages:
+        yield from chunker.feed(rows)
+    yield from chunker.finish()
+
+
+class Chunker:
+    """chunk_rows one page at a time, its state open to view: a document read in parts on several
+    processes (jobs.py) is cut exactly as one read whole only where a part starts `at_rest`."""
+
+    def __init__(self) -> None:
+        self.current: Chunk | None = None
+        self.has_project = False
+        self.last_title: Row | None = None
+        self.pending_titles: list[Row] = []  # headings seen before their table's first row
+
+    @property
+    def at_rest(self) -> bool:
+        """Whether a heading coming next opens a new table whatever came before (so a fresh Chunker
+        starting at that heading cuts the rest of the document exactly as this one does)."""
+        return not self.pending_titles and (self.current is None or self.has_project)
+
+    def feed(self, rows: list[Row]) -> Iterator[Chunk]:
         for row in rows:
             if is_title(row):
-                if current is not None and not has_project:
-                    current.rows.append(row)  # a second heading line of the same table
+                if self.current is not None and not self.has_project:
+                    self.current.rows.append(row)  # a second heading line of the same table
                 else:
-                    pending_titles.append(row)
-                last_title = row
+                    self.pending_titles.append(row)
+                self.last_title = row
                 continue
-            if pending_titles:
+            if self.pending_titles:
                 # a heading opens a new table at its first row
-                if current is not None:
-                    yield current
-                current = start(pending_titles)
-                pending_titles = []
-                has_project = False
+                if self.current is not None:
+                    yield self.current
+                self.current = Chunk(rows=list(self.pending_titles))
+                self.pending_titles = []
+                self.has_project = False
             if is_project_row(row):
-                if current is not None and has_project:
-                    yield current
-                    current = None
-                if current is None:
-                    current = start([row])
-                    current.inherited_title = last_title
+                if self.current is not None and self.has_project:
+                    yield self.current
+                    self.current = None
+                if self.current is None:
+                    self.current = Chunk(rows=[row])
+                    self.current.inherited_title = self.last_title
                 else:
-                    current.rows.append(row)
-                has_project = True
+                    self.current.rows.append(row)
+                self.has_project = True
                 continue
-            if current is not None:
-                current.rows.append(row)
-    if current is not None:
-        current.rows.extend(pending_titles)
-        yield current
-    elif pending_titles:
-        yield start(pending_titles)
+            if self.current is not None:
+                self.current.rows.append(row)
+
+    def finish(self) -> Iterator[Chunk]:
+        if self.current is not None:
+            self.current.rows.extend(self.pending_titles)
+            yield self.current
+        elif self.pending_titles:
+            yield Chunk(rows=list(self.pending_titles))
+        self.current, self.pending_titles, self.has_project = None, [], False

@@ -77,6 +77,7 @@ BaseUrl = Annotated[str | None, typer.Option(metavar="URL", help="OpenAI-compati
 Mode = Annotated[ModeChoice | None, typer.Option("--structured-mode", help="Structured-output mode (default: auto, probed).")]
 Workers = Annotated[int | None, typer.Option(metavar="N", help="Tables sent to the model at once (default 4).")]
 Rpm = Annotated[float | None, typer.Option(metavar="N", help="At most this many model requests a minute.")]
+Tpm = Annotated[float | None, typer.Option(metavar="N", help="At most this many model tokens a minute (prompt and answer).")]
 NoCache = Annotated[bool, typer.Option("--no-cache", help="Ask the model again even for tables it already answered.")]
 Config = Annotated[Path | None, typer.Option(metavar="FILE", help="TOML file with [llm] and [review] tables.")]
 Debug = Annotated[bool, typer.Option("--debug", help="Show tracebacks of unexpected errors.")]
@@ -85,6 +86,8 @@ Images = Annotated[bool, typer.Option(help="Page crops in review.html.")]
 Password = Annotated[str | None, typer.Option(metavar="TEXT", help="Password for encrypted PDFs.")]
 OcrOpt = Annotated[OcrMode, typer.Option("--ocr", help="auto: OCR images and pages without a usable text layer; "
                                                     "force: OCR every page; off: never.")]
+Jobs = Annotated[int | None, typer.Option("--jobs", metavar="N", help="Files read at once, on N processes "
+                                          "(default: the cores; 1 with a model, whose requests --workers spreads).")]
 OcrEngineOpt = Annotated[OcrEngine, typer.Option("--ocr-engine", help="rapidocr (bundled models) or tesseract "
                                                                      "(needs tesseract-ocr and tesseract-ocr-chi-sim).")]
 
@@ -174,7 +177,17 @@ def _inputs(paths: list[Path]) -> list[Path]:
 
     out: list[Path] = []
     for p in paths:
-        if not os.path.lexists(p) and any(ch in str(p) for ch in "*?["):
+        if url := _url(p):  # an object or prefix in storage (storage.py)
+            from .storage import expand
+
+            try:
+                found = expand(url, SUFFIXES)
+            except OSError as e:
+                _fail(f"{url}: {e}")
+            if not found:
+                typer.echo(f"jixiao: warning: {url}: no object found", err=True)
+            out.extend(found)
+        elif not os.path.lexists(p) and any(ch in str(p) for ch in "*?["):
             matches = [Path(m) for m in sorted(glob.glob(str(p), recursive=True))]
             files = [m for m in matches if not_regular(m) is None]
             for m in matches:
@@ -193,6 +206,14 @@ def _inputs(paths: list[Path]) -> list[Path]:
     for given, kept in repeats:
         typer.echo(f"jixiao: warning: {shown(given)}: the same file as {shown(kept)}, given again: read once", err=True)
     return out
+
+
+def _url(p: Path) -> str | None:
+    """An fsspec URL given where a path goes (`s3://bucket/in`, which Path has made `s3:/bucket/in`)."""
+    import re
+
+    m = re.match(r"^([a-z][a-z0-9+.-]+):/+(.*)$", str(p))
+    return f"{m.group(1)}://{m.group(2)}" if m and len(m.group(1)) > 1 else None
 
 
 def _folder(folder: Path, suffixes) -> list[Path]:
@@ -366,6 +387,54 @@ def _reports(checked, outcomes, output: Path, images: bool, max_crops: int) -> N
                + f" -> {', '.join(str(p) for p in paths)}", err=True)
 
 
+def _jobs(jobs: int | None, settings: Settings) -> int:
+    """Processes to read files on (jobs.py): the cores by default, one for a model backend (its
+    requests are spread by --workers).  Processes start only where they pay (jobs.worth_spreading)."""
+    if jobs is not None and jobs < 1:
+        _fail("--jobs must be at least 1")
+    if jobs is None:
+        from .jobs import default_jobs
+
+        jobs = 1 if settings.backend in ("llm", "hybrid") else default_jobs()
+    return jobs
+
+
+def _llm_batch_usable(settings: Settings) -> None:
+    if settings.backend not in ("llm", "hybrid"):
+        _fail("--llm-batch needs the model backend (--backend llm or auto, and a model)")
+    if not settings.model.use_cache:
+        _fail("--llm-batch works through the cache: drop --no-cache")
+
+
+def _llm_batch(extractor, settings: Settings, files: list[Path], output: Path) -> None:
+    """--llm-batch: the run's model requests answered by one Batch API batch first (extract/llm_batch.py);
+    the run proper then finds the answers in the cache and asks online only what the batch did not answer."""
+    import os
+
+    from .extract.llm_batch import prefetch, run_chunks
+
+    hybrid = settings.backend == "hybrid"
+    report = prefetch(extractor.llm if hybrid else extractor, run_chunks(files, settings.read, doubtful_only=hybrid),
+                      output, poll=float(os.environ.get("JIXIAO_BATCH_POLL", "30")),
+                      on_status=lambda line: typer.echo(f"jixiao: {line}", err=True))
+    typer.echo(f"jixiao: {report.line()}", err=True)
+    for e in report.errors:
+        typer.echo(f"jixiao: model batch: {e}", err=True)
+
+
+def _ray_reader(address: str | None, settings: Settings, debug: bool, jobs: int | None):
+    """--ray: the files read on a Ray cluster (distributed.py), by --jobs actors (default: one per
+    CPU of the cluster); Ray is imported only then."""
+    if address is None:
+        return None
+    from .distributed import RayUnavailable, reader
+
+    try:
+        return reader(None if address in ("", "local") else address, settings, debug, jobs)
+    except RayUnavailable as e:
+        _fail(str(e))
+
+
 def _ocr_progress(path: Path, page: int) -> None:
     # OCR takes seconds a page: on a terminal, say where a long scan has got to
     typer.echo(f"jixiao: OCR {path.name} page {page} done", err=True)
@@ -378,27 +447,37 @@ def extract(
     output: Annotated[Path | None, typer.Option("-o", "--output", metavar="DIR", help="Folder for one output file per input; stdout if omitted.")] = None,
     fmt: Annotated[Format, typer.Option("--format", help="json: a list per input; jsonl: one table per line.")] = Format.json,
     backend: Backend = BackendChoice.rules, model: Model = None, base_url: BaseUrl = None, structured_mode: Mode = None,
-    workers: Workers = None, rpm: Rpm = None, no_cache: NoCache = False, config: Config = None, debug: Debug = False,
+    workers: Workers = None, rpm: Rpm = None, tpm: Tpm = None, no_cache: NoCache = False, config: Config = None, debug: Debug = False,
     password: Password = None, ocr: OcrOpt = OcrMode.auto, ocr_engine: OcrEngineOpt = OcrEngine.rapidocr,
+    jobs: Jobs = None,
 ) -> None:
     """Extract every performance-target table of each input into the output contract."""
-    from .batch import read_one
+    from .batch import read_any
     from .fileio import OutputNames, atomic_file, shown
+    from .jobs import reader
 
     read = ReadOptions(password=password, ocr=ocr.value, ocr_engine=ocr_engine.value,
                        on_ocr=_ocr_progress if sys.stderr.isatty() else None)
     settings = _settings(config, backend, read, model=model, base_url=base_url, structured_mode=structured_mode,
-                         workers=workers, rpm=rpm, use_cache=False if no_cache else None)
+                         workers=workers, rpm=rpm, tpm=tpm, use_cache=False if no_cache else None)
     extractor = _extractor(settings)
     files = _inputs(paths)
     if output is not None:
         _prepare_output(output)
     names, outcomes = OutputNames(files), []
     stdout = _StdoutTables(fmt.value)
+    pool = reader(files, settings, _jobs(jobs, settings), verify=False, debug=debug)
+    reads = iter(pool(files)) if pool is not None else None
     for path in files:
-        # tables are written as they are read, never held: a file of any size keeps memory flat
+        # tables are written as they are read, never held: a file of any size keeps memory flat (a
+        # file read on another process comes back whole and is written the same way)
+        if reads is None:
+            read_file = lambda on_table, path=path: read_any(path, extractor, settings.read, None, debug,  # noqa: E731
+                                                             on_table)
+        else:
+            read_file = next(reads).replay
         if output is None:
-            outcome = read_one(path, extractor, settings.read, debug=debug, on_table=lambda t, v: stdout.add(t))
+            outcome = read_file(lambda t, v: stdout.add(t))
             _said(outcome)
             outcomes.append(outcome)
             continue
@@ -408,7 +487,7 @@ def extract(
         try:
             with atomic_file(target) as f:
                 writer.out = f
-                outcome = read_one(path, extractor, settings.read, debug=debug, on_table=lambda t, v: writer.add(t))
+                outcome = read_file(lambda t, v: writer.add(t))
                 writer.close()
                 if outcome.error and not outcome.count:
                     raise _NoOutput()
@@ -432,11 +511,16 @@ def run(
     paths: Paths,
     output: Annotated[Path, typer.Option("-o", "--output", metavar="DIR", help="Folder for extractions and reports.")],
     backend: Backend = BackendChoice.rules, model: Model = None, base_url: BaseUrl = None, structured_mode: Mode = None,
-    workers: Workers = None, rpm: Rpm = None, no_cache: NoCache = False, config: Config = None,
+    workers: Workers = None, rpm: Rpm = None, tpm: Tpm = None, no_cache: NoCache = False, config: Config = None,
     fail_on: FailOnOpt = FailOn.never, images: Images = True,
     force: Annotated[bool, typer.Option("--force", help="Redo every file, also those a killed run finished.")] = False,
     password: Password = None, ocr: OcrOpt = OcrMode.auto, ocr_engine: OcrEngineOpt = OcrEngine.rapidocr,
-    debug: Debug = False, review_model: ReviewModel = None,
+    debug: Debug = False, review_model: ReviewModel = None, jobs: Jobs = None,
+    llm_batch: Annotated[bool, typer.Option("--llm-batch", help="Send the model requests through the OpenAI Batch "
+                                                                "API (half the price; answers within 24 h).")] = False,
+    ray: Annotated[str | None, typer.Option("--ray", metavar="ADDRESS", show_default=False,
+                                            help="Read the files on a Ray cluster (pip install 'jixiao[ray]'): "
+                                                 "ADDRESS, or 'local' for one started here.")] = None,
 ) -> None:
     """Extract, check and report: one JSON per input plus findings.json, review.md/.xlsx/.html.
 
@@ -450,30 +534,52 @@ def run(
     from .progress import BatchProgress
 
     settings = _settings(config, backend, ReadOptions(password=password, ocr=ocr.value, ocr_engine=ocr_engine.value),
-                         model=model, base_url=base_url, structured_mode=structured_mode, workers=workers, rpm=rpm,
+                         model=model, base_url=base_url, structured_mode=structured_mode, workers=workers, rpm=rpm, tpm=tpm,
                          use_cache=False if no_cache else None)
+    if llm_batch:
+        _llm_batch_usable(settings)
     extractor = _extractor(settings)
     files = _inputs(paths)
+    reader = _ray_reader(ray, settings, debug, jobs)
+    staged = None
+    if url := _url(output):  # an output folder in storage: worked on here, copied there (storage.StagedFolder)
+        from .storage import StagedFolder
+
+        try:
+            staged = StagedFolder(url)
+        except OSError as e:
+            _fail(f"{url}: {e}")
+        output = staged.local
     _prepare_output(output)
     try:
         with OutputLock(output, on_wait=lambda line: typer.echo(f"jixiao: {line}", err=True)):
+            if llm_batch:
+                _llm_batch(extractor, settings, files, output)
             with BatchProgress(len(files)) as progress:
                 settings.read = dataclasses.replace(settings.read, on_ocr=progress.ocr_page)
-                outcomes, checked = run_batch(files, output, settings, extractor, force=force,
-                                              on_file=progress.file_done, debug=debug)
+                on_file = progress.file_done if staged is None else \
+                    (lambda o: (progress.file_done(o), staged.sync(force=False)))
+                outcomes, checked = run_batch(files, output, settings, extractor, force=force, on_file=on_file,
+                                              debug=debug, jobs=_jobs(jobs, settings),
+                                              reader=reader)
             for o in outcomes:
                 _said(o)
             progress.summary(outcomes, checked)
             print_usage([t for o in outcomes for t in o.tables], settings.backend,
                 sum(max(o.count, len(o.tables)) for o in outcomes))
             checked = _second_opinion(checked, review_model, config, settings, base_url=base_url,
-                                      structured_mode=structured_mode, workers=workers, rpm=rpm,
+                                      structured_mode=structured_mode, workers=workers, rpm=rpm, tpm=tpm,
                                       use_cache=False if no_cache else None)
             _reports(checked, outcomes, output, images, settings.review.max_crops)
+            if staged is not None:
+                staged.sync()
     except (OSError, sqlite3.Error) as e:
         if debug:
             raise
         _fail(_output_error(e, output))
+    finally:
+        if staged is not None:
+            staged.close()
     _exit(outcomes, checked, fail_on)
 
 

@@ -26,6 +26,8 @@ def shown(path: Path | str) -> str:
 def not_regular(path: Path) -> str | None:
     """Why a path cannot be read as an input file (None when it is a regular file); never opens it,
     so a FIFO or a device never blocks."""
+    if hasattr(path, "url"):  # storage.Url: an object in storage
+        return None if path.is_file() else "no such object"
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -127,7 +129,7 @@ class OutputNames:
 
 def sha256_of(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with (path.open("rb") if hasattr(path, "url") else open(path, "rb")) as f:  # storage.Url: an object in storage
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()

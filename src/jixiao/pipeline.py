@@ -14,11 +14,13 @@ from .readers import read_pages
 from .settings import ReadOptions
 
 
-def readings(path: Path, extractor: Extractor | None = None, read: ReadOptions | None = None) -> Iterator[Reading]:
+def readings(path: Path, extractor: Extractor | None = None, read: ReadOptions | None = None,
+             source: str | None = None) -> Iterator[Reading]:
     """Each table chunk of one file with what the extractor read from it, in page order.
 
     Readings are yielded as their chunk ends, so a caller can write tables out while the rest of a
-    long document is still being read.
+    long document is still being read.  `source` names the file in provenance when `path` is a
+    local copy of it (an object in storage, storage.read_url).
     """
     extractor = extractor or RulesExtractor()
     digest = sha256_of(path) if path.is_file() else ""
@@ -27,10 +29,10 @@ def readings(path: Path, extractor: Extractor | None = None, read: ReadOptions |
     def provenance(pages: list[int], used: str) -> Provenance:
         first = pages[0] if pages else None
         on_page[first] = on_page.get(first, -1) + 1
-        return Provenance(source_file=str(path), sha256=digest, pages=pages, table_index=on_page[first],
+        return Provenance(source_file=source or str(path), sha256=digest, pages=pages, table_index=on_page[first],
                           backend=used, tool_version=__version__)
 
-    yield from extractor.readings(chunk_rows(read_pages(path, read)), str(path), provenance)
+    yield from extractor.readings(chunk_rows(read_pages(path, read)), source or str(path), provenance)
 
 
 def extract_with_chunks(path: Path, extractor: Extractor | None = None,

@@ -56,6 +56,7 @@ class ModelSettings:
     max_retries: int = 3
     workers: int = 4
     rpm: float | None = None
+    tpm: float | None = None  # tokens a minute (prompt + completion), estimated when sent, corrected on answer
     use_cache: bool = True
     example: bool = True
 

@@ -34,6 +34,7 @@ from pydantic import ValidationError
 
 from ..chunk import Chunk
 from .llm_store import Store, public_url
+from .pacing import Limiter, estimate_tokens
 from ..models import TableData
 from ..settings import MODES, ModelSettings
 
@@ -75,24 +76,6 @@ class Outcome:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     errors: list[str] = field(default_factory=list)
-
-
-class _Pacer:
-    """At most rpm requests a minute across all workers (a leaky bucket)."""
-
-    def __init__(self, rpm: float | None):
-        self.interval = 60.0 / rpm if rpm else 0.0
-        self.next = 0.0
-        self.lock = threading.Lock()
-
-    def wait(self) -> None:
-        if not self.interval:
-            return
-        with self.lock:
-            now = time.monotonic()
-            start = max(now, self.next)
-            self.next = start + self.interval
-        time.sleep(max(0.0, start - now))
 
 
 # max_tokens sized from the table's text: the JSON answer transcribes the table and repeats the
@@ -173,7 +156,7 @@ class LLMExtractor:
             http_client=http_client,
         )
         self.base_url = str(self.client.base_url)
-        self.pacer = _Pacer(settings.rpm)
+        self.pacer = Limiter(settings.rpm, settings.tpm)  # rpm, tpm, the server's rate-limit headers
         folder = prompts_dir()
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), autoescape=False,
                                  keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
@@ -310,7 +293,7 @@ class LLMExtractor:
             call = lambda: api.create(response_format={"type": "json_object"}, **kwargs)  # noqa: E731
         else:
             call = lambda: api.create(**kwargs)  # noqa: E731
-        self.pacer.wait()
+        ticket = self._paced(messages, max_tokens)
         started = time.monotonic()
         request = {k: v for k, v in kwargs.items() if k != "extra_body"}
         log = {"base_url": self.base_url, "model": self.s.model, "mode": mode, "attempt": out.attempts,
@@ -321,7 +304,10 @@ class LLMExtractor:
             raw = call()
             body = raw.http_response.json()
             log["request"] = _sent(raw.http_response.request, request)
+            usage = body.get("usage") or {}
+            self.pacer.done(ticket, usage.get("total_tokens"), usage.get("completion_tokens"), raw.http_response.headers)
         except openai.APIStatusError as e:
+            self.pacer.done(ticket, None, None, e.response.headers)
             _status_failure_of(self, e, log, request, started)
         except openai.APITimeoutError:
             self.store.log(**log, error="timeout", duration_ms=_ms(started))
@@ -330,6 +316,10 @@ class LLMExtractor:
             self.store.log(**log, error=f"connection: {e}", duration_ms=_ms(started))
             raise LLMError(f"cannot reach {public_url(self.base_url)}: {e}") from None
         return self._whole(body, mode, out, log, started)
+
+    def _paced(self, messages: list[dict], max_tokens: int) -> list:
+        """Wait for the limits (rpm, tpm, the server's headers) to let a request go: its ticket."""
+        return self.pacer.wait(estimate_tokens(messages, min(max_tokens, self.pacer.expected_completion())))
 
     def _whole(self, body: dict, mode: str, out: Outcome, log: dict,
                started: float) -> tuple[str | None, str | None, str | None]:
@@ -370,7 +360,7 @@ class LLMExtractor:
             kwargs["response_format"] = type_to_response_format_param(TableData)
         elif mode == "json_object":
             kwargs["response_format"] = {"type": "json_object"}
-        self.pacer.wait()
+        ticket = self._paced(messages, kwargs["max_tokens"])
         started = time.monotonic()
         request = {k: v for k, v in kwargs.items() if k != "extra_body"}
         log = {"base_url": self.base_url, "model": self.s.model, "mode": mode, "attempt": out.attempts,
@@ -387,6 +377,8 @@ class LLMExtractor:
             if "event-stream" not in stream.response.headers.get("content-type", "event-stream"):
                 with stream:  # a server that ignores "stream": its whole answer
                     body = json.loads(stream.response.read())
+                usage = body.get("usage") or {}
+                self.pacer.done(ticket, usage.get("total_tokens"), usage.get("completion_tokens"), stream.response.headers)
                 return self._whole(body, mode, out, log, started)
             with stream:
                 for event in stream:
@@ -413,6 +405,7 @@ class LLMExtractor:
                                      f"{json.dumps(unit[:40], ensure_ascii=False)}"]
                             break
         except openai.APIStatusError as e:
+            self.pacer.done(ticket, None, None, e.response.headers)
             _status_failure_of(self, e, log, request, started)
         except (openai.APITimeoutError, httpx2.TimeoutException):
             self.store.log(**log, error="timeout", duration_ms=_ms(started))
@@ -422,6 +415,8 @@ class LLMExtractor:
             raise LLMError(f"cannot reach {public_url(self.base_url)}: {e}") from None
         content = "".join(parts)
         completion = usage.get("completion_tokens") or deltas  # a server without usage in streams: one a delta
+        self.pacer.done(ticket, usage.get("total_tokens") or (usage.get("prompt_tokens") or 0) + completion or None,
+                        completion, stream.response.headers)
         out.prompt_tokens += usage.get("prompt_tokens") or 0
         out.completion_tokens += completion
         body = {"streamed": True, "choices": [{"index": 0, "finish_reason": finish,

@@ -35,7 +35,8 @@ def _warnings() -> list[str]:
     return [w for w in text.splitlines() if w.strip() and not w.startswith("... repeated")]
 
 
-def pdf_pages(path: Path, options: ReadOptions) -> Iterator[list[Row]]:
+def pdf_pages(path: Path, options: ReadOptions, start: int = 0) -> Iterator[list[Row]]:
+    """Rows of each page from page index `start` on (a part of a document read on another process)."""
     from . import note_damage
 
     password = options.password
@@ -56,7 +57,7 @@ def pdf_pages(path: Path, options: ReadOptions) -> Iterator[list[Row]]:
                 raise InputError("encrypted PDF: the password given does not open it")
         if doc.page_count == 0:
             raise InputError("PDF has no pages")
-        for number in range(doc.page_count):
+        for number in range(start, doc.page_count):
             if doc.is_repaired and not repaired:
                 repaired = True
                 note_damage(None, "PDF文件已损坏，经修复后读取，可能缺页或缺表")
@@ -73,7 +74,7 @@ def pdf_pages(path: Path, options: ReadOptions) -> Iterator[list[Row]]:
                 rows = ocr_rows(page, options.ocr_engine)
                 if options.on_ocr:
                     options.on_ocr(path, number + 1)
-            if number % 32 == 31:
+            if (number - start) % 32 == 31:
                 # MuPDF keeps fonts and images of pages already read in its store; emptying it now
                 # and then keeps memory flat on documents of thousands of pages (and costs nothing:
                 # pages are read once, in order)
