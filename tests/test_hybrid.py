@@ -158,3 +158,40 @@ def test_a_header_value_counts_only_after_its_own_label(tmp_path):
     ((chunk, rules),) = list(extract_with_chunks(write(tmp_path, UNSURE.replace("县档案馆", "县档案馆 |"))))
     model = rules.model_copy(update={"implementing_unit": None})
     assert merge(model, rules, source_text(chunk))[0].implementing_unit == "县档案馆"  # right after 实施单位
+
+
+def test_a_fund_amount_counts_only_after_a_label_of_its_kind(tmp_path):
+    """real-02: 年度资金总额 16, 其中:上级资金 16.  上级资金 is no 财政拨款 (the contract does not map
+    it), so the model's fiscal 16 is not grounded as fiscal however often 16 is printed: the rules'
+    blank stays.  Printed after 财政拨款 it is, and a blank of the rules gives way to it."""
+    from jixiao.extract.hybrid import merge
+    from jixiao.ground import source_text
+
+    text = UNSURE.replace("其中：财政拨款12万", "其中：上级资金12万")
+    ((chunk, rules),) = list(extract_with_chunks(write(tmp_path, text)))
+    assert rules.funds.total_all_levels == 12 and rules.funds.fiscal_all_levels is None
+    model = rules.model_copy(update={"funds": rules.funds.model_copy(update={"fiscal_all_levels": 12})})
+    merged, taken = merge(rules, model, source_text(chunk))
+    assert merged.funds.fiscal_all_levels is None and taken == []
+    ((chunk, rules),) = list(extract_with_chunks(write(tmp_path, UNSURE)))
+    blank = rules.model_copy(update={"funds": rules.funds.model_copy(update={"fiscal_all_levels": None})})
+    merged, taken = merge(blank, rules, source_text(chunk))
+    assert merged.funds.fiscal_all_levels == 12 and taken == ["funds.fiscal_all_levels"]
+
+
+def test_a_goal_the_rules_placed_in_the_other_list_stays_there(tmp_path):
+    """real-02: one goal cell under 总体目标 | 年度目标 is the annual goal by the gold's convention; the
+    model put it (with its 。) under overall as well.  The text is held by the rules reading
+    already, so the model only placed it otherwise: the rules' lists stay."""
+    from jixiao.extract.hybrid import merge
+    from jixiao.ground import source_text
+
+    ((chunk, rules),) = list(extract_with_chunks(write(tmp_path, UNSURE)))
+    assert rules.overall_goals == [] and rules.annual_goals == ["完成馆藏档案数字化"]
+    model = rules.model_copy(update={"overall_goals": ["完成馆藏档案数字化。"]})
+    merged, taken = merge(rules, model, source_text(chunk))
+    assert merged.overall_goals == [] and merged.annual_goals == ["完成馆藏档案数字化"] and taken == []
+    # a goal the rules reading does not hold anywhere is still taken when found in the source
+    missing = rules.model_copy(update={"annual_goals": []})
+    merged, taken = merge(missing, rules, source_text(chunk))
+    assert merged.annual_goals == ["完成馆藏档案数字化"] and taken == ["annual_goals"]

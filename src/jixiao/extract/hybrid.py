@@ -8,7 +8,10 @@
   the model's value only where the model's is found in the table's text and the rules' is not (or
   is found less well: exact > fuzzy > not found); when both are found, the one holding more of
   the text the rules reading lost (its `lost_values`) wins; otherwise the rules' value stays.
-  A header value (项目名称, 主管部门, …) counts as found only right after its own label.  Indicators
+  A header value (项目名称, 主管部门, …) counts as found only right after its own label, and an
+  amount only after a fund label of its kind (or after none: a grid's column), never after one of
+  another kind (上级资金 16 is no 财政拨款).  A goal the rules reading holds in its other list is
+  not one it missed: the model only placed it otherwise, and the rules' lists stay.  Indicators
   are paired by name first; a model indicator the rules did not read is added when its name and
   value are found in the source.  Every field where the two readings differ stays listed in
   `llm.disagreements`, so the checker still raises DIFF-01 for a person to look at.
@@ -159,12 +162,19 @@ def merge(rules: TableData, model: TableData, src: Located, threshold: float = 0
         taken.append(path)
         return m
 
-    numbers = {float(x) for x in _NUMBER.findall(src.text)}
+    amounts = _labelled_numbers(src.text)
 
-    def number_score(n) -> int:
-        if n is None:
-            return 0
-        return 2 if any(abs(n - x) < 1e-6 or abs(n * 10000 - x) < 1e-6 for x in numbers) else 0
+    def number_score(kind: str):
+        # an amount counts as found for a fund field where the source prints it after a label of
+        # that kind (财政拨款 16), or after no fund label at all (a grid's column); one printed
+        # only after a label of another kind (上级资金 16, 资金总额 16) is no 财政拨款 however often
+        # it occurs: the rules reading, which read that label, stays
+        def score(n) -> int:
+            if n is None:
+                return 0
+            kinds = {k for x, k in amounts if abs(n - x) < 1e-6 or abs(n * 10000 - x) < 1e-6}
+            return 2 if kind in kinds else 1 if "" in kinds else 0
+        return score
 
     def year_score(y) -> int:
         return 2 if y is not None and str(y) in src.text else 0
@@ -184,22 +194,51 @@ def merge(rules: TableData, model: TableData, src: Located, threshold: float = 0
 
     head = {k: pick(k, getattr(rules, k), getattr(model, k), head_score(k)) for k in _HEAD}
     year = pick("year", rules.year, model.year, year_score)
-    funds = Funds(**{k: pick(f"funds.{k}", getattr(rules.funds, k), getattr(model.funds, k), number_score)
+    funds = Funds(**{k: pick(f"funds.{k}", getattr(rules.funds, k), getattr(model.funds, k), number_score(k.split("_")[0]))
                      for k in Funds.model_fields})
     goals = {}
     for k in ("overall_goals", "annual_goals"):
         r, m = list(getattr(rules, k)), list(getattr(model, k))
         rs, ms = [text_score(g) for g in r], [text_score(g) for g in m]
         total = lambda scores: (sum(x[0] for x in scores), sum(x[1] for x in scores))  # noqa: E731
+        # a goal the rules reading holds in its other list (or anywhere) is no goal it missed: the
+        # model only placed it otherwise (总体 vs 年度), and the rules' placement follows the labels
+        elsewhere = _bare("\n".join(_all_strings(rules.model_copy(update={k: []}))))
+        new = [g for g, x in zip(m, ms) if x[1] or _bare(g) not in elsewhere]
         # the model's list only where every item of it is found and some item of the rules' is not
         # (a list cut into more pieces would otherwise win on the sum)
-        if r != m and m and all(x[0] for x in ms) and (not r or not all(x[0] for x in rs)) and total(ms) > total(rs):
+        if (r != m and m and new and all(x[0] for x in ms) and (not r or not all(x[0] for x in rs))
+                and total(ms) > total(rs)):
             taken.append(k)
             r = m
         goals[k] = r
     indicators = _merge_indicators(rules.indicators, model.indicators, text_score, taken)
     table = TableData(**head, year=year, funds=funds, **goals, indicators=indicators)
     return table, taken
+
+
+def _bare(text: str) -> str:
+    """Text without punctuation or spaces, for asking whether a reading holds it (a goal's
+    trailing 。 is no difference)."""
+    return re.sub(r"[\W_]+", "", _fold_chars(text))
+
+
+def _labelled_numbers(text: str) -> list[tuple[float, str]]:
+    """Every number of the source with the kind of the fund label just before it ('total',
+    'fiscal', 'other', 'none' for a label the contract does not map, '' for no fund label)."""
+    from .rules.patterns import patterns
+
+    P = patterns()
+    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 3,309,840.00
+    labels = [(m.end(), next((P.fund_kinds[int(g[1:])] or "none" for g, v in m.groupdict().items()
+                              if g.startswith("f") and v), ""))
+              for m in P.fund.finditer(text)]
+    out = []
+    for m in _NUMBER.finditer(text):
+        before = [kind for end, kind in labels if end <= m.start() and not re.search(r"[\u4e00-\u9fff]", text[end:m.start()])
+                  and m.start() - end <= 24]
+        out.append((float(m.group(0)), before[-1] if before else ""))
+    return out
 
 
 def _labels(key: str) -> str | None:
