@@ -73,8 +73,10 @@ def _unwrap(loose: list[Cell], right: float) -> list[Cell]:
     for c in sorted(loose, key=lambda c: (c.bbox[1], c.bbox[0])):
         if out:
             a, (x0, y0, x1, y1) = out[-1], c.bbox
-            h = a.lines[-1].bbox and (a.bbox[3] - a.bbox[1]) / len(a.lines)
-            if (h and len(a.lines[-1].text.strip()) >= 20 and a.bbox[2] >= right - 1.5 * h
+            h = (a.bbox[3] - a.bbox[1]) / len(a.lines)  # one line's height
+            last = a.lines[-1].text.split()
+            # a paragraph's line is one run of text (a row of an unruled table, cells apart, is not)
+            if (len(last) <= 2 and len("".join(last)) >= 20 and a.bbox[2] >= right - 1.5 * h
                     and abs(x0 - a.bbox[0]) <= h / 2 and -0.3 * h <= y0 - a.bbox[3] <= 0.6 * h and y1 - y0 <= 1.5 * h):
                 box = (min(a.bbox[0], x0), a.bbox[1], max(a.bbox[2], x1), y1)
                 pb = a.page_bbox and c.page_bbox and (min(a.page_bbox[0], c.page_bbox[0]), min(a.page_bbox[1], c.page_bbox[1]),
