@@ -235,8 +235,10 @@ def _labelled_numbers(text: str) -> list[tuple[float, str]]:
               for m in P.fund.finditer(text)]
     out = []
     for m in _NUMBER.finditer(text):
-        before = [kind for end, kind in labels if end <= m.start() and not re.search(r"[\u4e00-\u9fff]", text[end:m.start()])
-                  and m.start() - end <= 24]
+        # the label just before it on its line, with no words between (values in a row of their
+        # own under a row of labels have none: which column is which is not in the text)
+        before = [kind for end, kind in labels if end <= m.start() and m.start() - end <= 24
+                  and not re.search(r"[\u4e00-\u9fff\n]", text[end:m.start()])]
         out.append((float(m.group(0)), before[-1] if before else ""))
     return out
 
