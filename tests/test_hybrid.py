@@ -195,3 +195,24 @@ def test_a_goal_the_rules_placed_in_the_other_list_stays_there(tmp_path):
     missing = rules.model_copy(update={"annual_goals": []})
     merged, taken = merge(missing, rules, source_text(chunk))
     assert merged.annual_goals == ["完成馆藏档案数字化"] and taken == ["annual_goals"]
+
+
+def test_an_added_indicator_takes_its_operator_from_its_printed_value(tmp_path):
+    """real-02 with a damaged vocabulary: the model adds the indicators the rules lost, but reads
+    ≥ into a printed `100%`.  The operator, number and unit follow the printed value (as the
+    checker re-derives them), unless the model's operator is printed between the name and the
+    value (a 指标性质 column, real-11)."""
+    from jixiao.extract.hybrid import merge
+    from jixiao.ground import source_text
+
+    for row, want in (("指标2：数字化合格率 | 抽检 | 98%", "="), ("指标2：数字化合格率 | ≥ | 98%", "≥")):
+        text = UNSURE.replace("指标2：数字化合格率 | 抽检 | ≥98%", row)
+        ((chunk, rules),) = list(extract_with_chunks(write(tmp_path, text)))
+        first = rules.indicators[0]
+        missing = rules.model_copy(update={"indicators": [first]})
+        added = type(first)(**{**RIGHT, "value_text": "98%"})  # operator ≥, value 98, unit %
+        merged, taken = merge(missing, missing.model_copy(update={"indicators": [first, added]}),
+                              source_text(chunk), lost=["98"])
+        assert taken == ["indicators[1] (added)"], row
+        assert (merged.indicators[1].value_text, merged.indicators[1].operator, merged.indicators[1].value) == (
+            "98%", want, 98), row

@@ -11,7 +11,9 @@
   A header value (项目名称, 主管部门, …) counts as found only right after its own label, and an
   amount only after a fund label of its kind (or after none: a grid's column), never after one of
   another kind (上级资金 16 is no 财政拨款).  A goal the rules reading holds in its other list is
-  not one it missed: the model only placed it otherwise, and the rules' lists stay.  Indicators
+  not one it missed: the model only placed it otherwise, and the rules' lists stay.  A value taken
+  from the model gets the operator, number and unit its printed text gives (unless the model's
+  operator is printed between the name and the value, a 指标性质 column).  Indicators
   are paired by name first; a model indicator the rules did not read is added when its name and
   value are found in the source.  Every field where the two readings differ stays listed in
   `llm.disagreements`, so the checker still raises DIFF-01 for a person to look at.
@@ -212,7 +214,7 @@ def merge(rules: TableData, model: TableData, src: Located, threshold: float = 0
             taken.append(k)
             r = m
         goals[k] = r
-    indicators = _merge_indicators(rules.indicators, model.indicators, text_score, taken)
+    indicators = _merge_indicators(rules.indicators, model.indicators, text_score, taken, src.text)
     table = TableData(**head, year=year, funds=funds, **goals, indicators=indicators)
     return table, taken
 
@@ -257,7 +259,27 @@ def _similar(a: str | None, b: str | None) -> float:
     return 1.0 if a == b else SequenceMatcher(None, a, b, autojunk=False).ratio()
 
 
-def _merge_indicators(rules: list[Indicator], model: list[Indicator], score, taken: list[str]) -> list[Indicator]:
+def _settled(ind: Indicator, source: str) -> Indicator:
+    """A model indicator's operator, number and unit as its value_text gives them (the parser the
+    checker re-derives them with), unless the model's operator is printed between the indicator's
+    name and its value (a 指标性质 column): the model's ≥ for a printed 100% is not grounded."""
+    from ..values import parse_value
+    from .rules.vocabulary import OPERATOR_WORDS
+
+    derived = parse_value(ind.value_text)
+    if (ind.operator, ind.value, ind.unit) == tuple(derived):
+        return ind
+    name, value = _fold_chars(ind.name or ""), _fold_chars(ind.value_text or "")
+    at = source.find(name) if name else -1
+    end = source.find(value, at + len(name)) if at >= 0 and value else -1
+    between = source[at + len(name):end] if 0 <= end - (at + len(name)) <= 40 else ""
+    if ind.operator and any(op == ind.operator and _fold_chars(w) in between for w, op in OPERATOR_WORDS.items() if op):
+        return ind
+    return ind.model_copy(update={"operator": derived.operator, "value": derived.value, "unit": derived.unit})
+
+
+def _merge_indicators(rules: list[Indicator], model: list[Indicator], score, taken: list[str],
+                      source: str = "") -> list[Indicator]:
     """Indicators paired by name (then value); each pair merged by grounding; model indicators the
     rules did not read added after their predecessor when their name and value are in the source."""
     pair: dict[int, int] = {}  # model index -> rules index
@@ -287,7 +309,7 @@ def _merge_indicators(rules: list[Indicator], model: list[Indicator], score, tak
             # both found: the model's value wins on what the rules lost only where the rules'
             # value holds no number at all (a number that went to the next cell)
             keep = m.value_text == r.value_text or sm <= sr or (sm[0] == sr[0] and bool(re.search(r"\d", r.value_text or "")))
-            value = r if keep else m
+            value = r if keep else _settled(m, source)
             e[2] += (["name"] if name != r.name else []) + ([] if keep else ["value_text"])
             e[0] = r.model_copy(update={"name": name, "value_text": value.value_text, "operator": value.operator,
                                         "value": value.value, "unit": value.unit})
@@ -298,7 +320,7 @@ def _merge_indicators(rules: list[Indicator], model: list[Indicator], score, tak
             at = 0 if prev is None else place(prev) + 1
             while at < len(merged) and merged[at][1] is None:
                 at += 1
-            merged.insert(at, [m, None, ["(added)"]])
+            merged.insert(at, [_settled(m, source), None, ["(added)"]])
     for n, (_ind, j, fields) in enumerate(merged):
         taken += [f"indicators[{n}] (added)" if j is None else f"indicators[{n}].{f}" for f in fields]
     return [e[0] for e in merged]
