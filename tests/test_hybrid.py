@@ -94,7 +94,7 @@ def test_a_model_indicator_in_no_line_of_the_source_is_not_added(tmp_path):
     assert table.indicators[1].value_text == "≥98%"
 
 
-def test_merge_adds_a_found_indicator_the_rules_missed_after_its_predecessor(tmp_path):
+def test_merge_adds_a_found_indicator_the_rules_missed_where_the_source_prints_it(tmp_path):
     from jixiao.extract.hybrid import merge
     from jixiao.ground import source_text
 
@@ -103,9 +103,9 @@ def test_merge_adds_a_found_indicator_the_rules_missed_after_its_predecessor(tmp
     missing = rules.model_copy(update={"indicators": [rules.indicators[0]]})
     model = rules.model_copy(update={"indicators": [type(rules.indicators[0])(**RIGHT), rules.indicators[0]]})
     merged, taken = merge(missing, model, source_text(chunk), lost=["≥98"])
-    # after its predecessor in the model's reading: none, so first
-    assert [i.name for i in merged.indicators] == ["数字化合格率", "数字化档案卷数"]
-    assert taken == ["indicators[0] (added)"]
+    # the model read it first; the source prints it after 数字化档案卷数, under a level label of its own
+    assert [(i.level2, i.name) for i in merged.indicators] == [("数量指标", "数字化档案卷数"), ("质量指标", "数字化合格率")]
+    assert taken == ["indicators[1] (added)"]
     merged, taken = merge(rules, rules, source_text(chunk))
     assert merged == TableData.model_validate(rules.model_dump(include=set(TableData.model_fields))) and taken == []
 
@@ -216,3 +216,22 @@ def test_an_added_indicator_takes_its_operator_from_its_printed_value(tmp_path):
         assert taken == ["indicators[1] (added)"], row
         assert (merged.indicators[1].value_text, merged.indicators[1].operator, merged.indicators[1].value) == (
             "98%", want, 98), row
+
+
+def test_an_added_indicator_inside_a_level_group_takes_the_group_s_levels(tmp_path):
+    """A level cell spanning rows prints its label once: an indicator the model adds where no level
+    label stands between it and the rules indicator before it is in that one's group, whatever
+    levels the model gave it (real-03: an addition once went under the wrong level)."""
+    from jixiao.extract.hybrid import merge
+    from jixiao.ground import source_text
+
+    text = UNSURE.replace("≥3000卷\n", "≥3000卷\n | | 指标2：影像扫描幅数 | ≥500幅\n", 1)
+    ((chunk, rules),) = list(extract_with_chunks(write(tmp_path, text)))
+    first = rules.indicators[0]
+    missing = rules.model_copy(update={"indicators": [first]})
+    stray = type(first)(**{**RIGHT, "name": "影像扫描幅数", "value_text": "≥500幅", "value": 500, "unit": "幅"})
+    merged, taken = merge(missing, missing.model_copy(update={"indicators": [stray, first]}), source_text(chunk),
+                          lost=["≥500"])
+    assert [(i.level1, i.level2, i.name) for i in merged.indicators] == [
+        ("产出指标", "数量指标", "数字化档案卷数"), ("产出指标", "数量指标", "影像扫描幅数")]
+    assert taken == ["indicators[1] (added)"]

@@ -15,7 +15,8 @@
   from the model gets the operator, number and unit its printed text gives (unless the model's
   operator is printed between the name and the value, a 指标性质 column).  Indicators
   are paired by name first; a model indicator the rules did not read is added when its name and
-  value are found in the source.  Every field where the two readings differ stays listed in
+  value are found in the source, after the rules indicator printed before it, and with that one's
+  levels when no level label stands between them (a level cell spanning rows).  Every field where the two readings differ stays listed in
   `llm.disagreements`, so the checker still raises DIFF-01 for a person to look at.
 - Why a table went to the model is recorded (`llm.routed`, and a note), and which fields
   grounding gave to the model (a note).
@@ -278,6 +279,29 @@ def _settled(ind: Indicator, source: str) -> Indicator:
     return ind.model_copy(update={"operator": derived.operator, "value": derived.value, "unit": derived.unit})
 
 
+_SLOT = re.compile(r"指标\d+")
+
+
+def _source_neighbour(m: Indicator, rules: list[Indicator], source: str) -> tuple[int | None, Indicator | None]:
+    """The rules indicator printed last before the model's indicator `m` in the source (None:
+    the source does not tell), and that indicator again when no level label (…指标) is printed
+    between the two, so that `m` stands in its level group (a level cell spanning rows)."""
+    name = _fold_chars(m.name or "")
+    at = source.find(name) if name else -1
+    if at < 0:
+        return None, None
+    best, where = None, -1
+    for j, r in enumerate(rules):
+        rn = _fold_chars(r.name or "")
+        p = source.find(rn) if rn else -1
+        if where < p and p + len(rn) <= at:
+            best, where = j, p
+    if best is None:
+        return None, None
+    between = _SLOT.sub("", source[where + len(_fold_chars(rules[best].name or "")):at])
+    return best, (rules[best] if "指标" not in between else None)
+
+
 def _merge_indicators(rules: list[Indicator], model: list[Indicator], score, taken: list[str],
                       source: str = "") -> list[Indicator]:
     """Indicators paired by name (then value); each pair merged by grounding; model indicators the
@@ -314,13 +338,20 @@ def _merge_indicators(rules: list[Indicator], model: list[Indicator], score, tak
             e[0] = r.model_copy(update={"name": name, "value_text": value.value_text, "operator": value.operator,
                                         "value": value.value, "unit": value.unit})
         elif score(m.name)[0] and score(m.value_text)[0]:
-            # after the indicator the model read just before this one (or first), and after
-            # earlier additions there
-            prev = next((pair[p] for p in range(i - 1, -1, -1) if p in pair), None)
+            add = _settled(m, source)
+            # after the rules indicator printed last before it; inside that one's level group
+            # (no level label printed between them) it takes that group's levels, not the
+            # model's; where the source does not tell, after the indicator the model read
+            # just before it (or first).  After earlier additions there.
+            prev, group = _source_neighbour(m, rules, source)
+            if prev is None:
+                prev = next((pair[p] for p in range(i - 1, -1, -1) if p in pair), None)
+            if group is not None and (group.level1, group.level2) != (add.level1, add.level2):
+                add = add.model_copy(update={"level1": group.level1, "level2": group.level2})
             at = 0 if prev is None else place(prev) + 1
             while at < len(merged) and merged[at][1] is None:
                 at += 1
-            merged.insert(at, [_settled(m, source), None, ["(added)"]])
+            merged.insert(at, [add, None, ["(added)"]])
     for n, (_ind, j, fields) in enumerate(merged):
         taken += [f"indicators[{n}] (added)" if j is None else f"indicators[{n}].{f}" for f in fields]
     return [e[0] for e in merged]
