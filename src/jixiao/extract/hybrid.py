@@ -238,10 +238,11 @@ def _labelled_numbers(text: str) -> list[tuple[float, str]]:
               for m in P.fund.finditer(text)]
     out = []
     for m in _NUMBER.finditer(text):
-        # the label just before it on its line, with no words between (values in a row of their
-        # own under a row of labels have none: which column is which is not in the text)
+        # the label just before it with no words between (the source's lines run together here,
+        # so an amount under a row of column labels counts for the last of them: a blank of
+        # the rules then stays, as it would with no label)
         before = [kind for end, kind in labels if end <= m.start() and m.start() - end <= 24
-                  and not re.search(r"[\u4e00-\u9fff\n]", text[end:m.start()])]
+                  and not re.search(r"[\u4e00-\u9fff]", text[end:m.start()])]
         out.append((float(m.group(0)), before[-1] if before else ""))
     return out
 
