@@ -94,7 +94,7 @@ def test_a_model_indicator_in_no_line_of_the_source_is_not_added(tmp_path):
     assert table.indicators[1].value_text == "≥98%"
 
 
-def test_merge_adds_a_found_indicator_the_rules_missed_after_its_predecessor(tmp_path):
+def test_merge_adds_a_found_indicator_the_rules_missed_where_the_source_prints_it(tmp_path):
     from jixiao.extract.hybrid import merge
     from jixiao.ground import source_text
 
@@ -103,9 +103,9 @@ def test_merge_adds_a_found_indicator_the_rules_missed_after_its_predecessor(tmp
     missing = rules.model_copy(update={"indicators": [rules.indicators[0]]})
     model = rules.model_copy(update={"indicators": [type(rules.indicators[0])(**RIGHT), rules.indicators[0]]})
     merged, taken = merge(missing, model, source_text(chunk), lost=["≥98"])
-    # after its predecessor in the model's reading: none, so first
-    assert [i.name for i in merged.indicators] == ["数字化合格率", "数字化档案卷数"]
-    assert taken == ["indicators[0] (added)"]
+    # the model read it first; the source prints it after 数字化档案卷数, under a level label of its own
+    assert [(i.level2, i.name) for i in merged.indicators] == [("数量指标", "数字化档案卷数"), ("质量指标", "数字化合格率")]
+    assert taken == ["indicators[1] (added)"]
     merged, taken = merge(rules, rules, source_text(chunk))
     assert merged == TableData.model_validate(rules.model_dump(include=set(TableData.model_fields))) and taken == []
 
@@ -158,3 +158,80 @@ def test_a_header_value_counts_only_after_its_own_label(tmp_path):
     ((chunk, rules),) = list(extract_with_chunks(write(tmp_path, UNSURE.replace("县档案馆", "县档案馆 |"))))
     model = rules.model_copy(update={"implementing_unit": None})
     assert merge(model, rules, source_text(chunk))[0].implementing_unit == "县档案馆"  # right after 实施单位
+
+
+def test_a_fund_amount_counts_only_after_a_label_of_its_kind(tmp_path):
+    """real-02: 年度资金总额 16, 其中:上级资金 16.  上级资金 is no 财政拨款 (the contract does not map
+    it), so the model's fiscal 16 is not grounded as fiscal however often 16 is printed: the rules'
+    blank stays.  Printed after 财政拨款 it is, and a blank of the rules gives way to it."""
+    from jixiao.extract.hybrid import merge
+    from jixiao.ground import source_text
+
+    text = UNSURE.replace("其中：财政拨款12万", "其中：上级资金12万")
+    ((chunk, rules),) = list(extract_with_chunks(write(tmp_path, text)))
+    assert rules.funds.total_all_levels == 12 and rules.funds.fiscal_all_levels is None
+    model = rules.model_copy(update={"funds": rules.funds.model_copy(update={"fiscal_all_levels": 12})})
+    merged, taken = merge(rules, model, source_text(chunk))
+    assert merged.funds.fiscal_all_levels is None and taken == []
+    ((chunk, rules),) = list(extract_with_chunks(write(tmp_path, UNSURE)))
+    blank = rules.model_copy(update={"funds": rules.funds.model_copy(update={"fiscal_all_levels": None})})
+    merged, taken = merge(blank, rules, source_text(chunk))
+    assert merged.funds.fiscal_all_levels == 12 and taken == ["funds.fiscal_all_levels"]
+
+
+def test_a_goal_the_rules_placed_in_the_other_list_stays_there(tmp_path):
+    """real-02: one goal cell under 总体目标 | 年度目标 is the annual goal by the gold's convention; the
+    model put it (with its 。) under overall as well.  The text is held by the rules reading
+    already, so the model only placed it otherwise: the rules' lists stay."""
+    from jixiao.extract.hybrid import merge
+    from jixiao.ground import source_text
+
+    ((chunk, rules),) = list(extract_with_chunks(write(tmp_path, UNSURE)))
+    assert rules.overall_goals == [] and rules.annual_goals == ["完成馆藏档案数字化"]
+    model = rules.model_copy(update={"overall_goals": ["完成馆藏档案数字化。"]})
+    merged, taken = merge(rules, model, source_text(chunk))
+    assert merged.overall_goals == [] and merged.annual_goals == ["完成馆藏档案数字化"] and taken == []
+    # a goal the rules reading does not hold anywhere is still taken when found in the source
+    missing = rules.model_copy(update={"annual_goals": []})
+    merged, taken = merge(missing, rules, source_text(chunk))
+    assert merged.annual_goals == ["完成馆藏档案数字化"] and taken == ["annual_goals"]
+
+
+def test_an_added_indicator_takes_its_operator_from_its_printed_value(tmp_path):
+    """real-02 with a damaged vocabulary: the model adds the indicators the rules lost, but reads
+    ≥ into a printed `100%`.  The operator, number and unit follow the printed value (as the
+    checker re-derives them), unless the model's operator is printed between the name and the
+    value (a 指标性质 column, real-11)."""
+    from jixiao.extract.hybrid import merge
+    from jixiao.ground import source_text
+
+    for row, want in (("指标2：数字化合格率 | 抽检 | 98%", "="), ("指标2：数字化合格率 | ≥ | 98%", "≥")):
+        text = UNSURE.replace("指标2：数字化合格率 | 抽检 | ≥98%", row)
+        ((chunk, rules),) = list(extract_with_chunks(write(tmp_path, text)))
+        first = rules.indicators[0]
+        missing = rules.model_copy(update={"indicators": [first]})
+        added = type(first)(**{**RIGHT, "value_text": "98%"})  # operator ≥, value 98, unit %
+        merged, taken = merge(missing, missing.model_copy(update={"indicators": [first, added]}),
+                              source_text(chunk), lost=["98"])
+        assert taken == ["indicators[1] (added)"], row
+        assert (merged.indicators[1].value_text, merged.indicators[1].operator, merged.indicators[1].value) == (
+            "98%", want, 98), row
+
+
+def test_an_added_indicator_inside_a_level_group_takes_the_group_s_levels(tmp_path):
+    """A level cell spanning rows prints its label once: an indicator the model adds where no level
+    label stands between it and the rules indicator before it is in that one's group, whatever
+    levels the model gave it (real-03: an addition once went under the wrong level)."""
+    from jixiao.extract.hybrid import merge
+    from jixiao.ground import source_text
+
+    text = UNSURE.replace("≥3000卷\n", "≥3000卷\n | | 指标2：影像扫描幅数 | ≥500幅\n", 1)
+    ((chunk, rules),) = list(extract_with_chunks(write(tmp_path, text)))
+    first = rules.indicators[0]
+    missing = rules.model_copy(update={"indicators": [first]})
+    stray = type(first)(**{**RIGHT, "name": "影像扫描幅数", "value_text": "≥500幅", "value": 500, "unit": "幅"})
+    merged, taken = merge(missing, missing.model_copy(update={"indicators": [stray, first]}), source_text(chunk),
+                          lost=["≥500"])
+    assert [(i.level1, i.level2, i.name) for i in merged.indicators] == [
+        ("产出指标", "数量指标", "数字化档案卷数"), ("产出指标", "数量指标", "影像扫描幅数")]
+    assert taken == ["indicators[1] (added)"]

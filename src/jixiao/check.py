@@ -51,6 +51,11 @@ class Verification:
         return TableFacts(**data) if data else None
 
 
+# a number that starts with a bare point ('.95'): no table prints one (it writes 0.95), but OCR makes
+# a point of a speck of dust before digits, and is sure of it; such a value is checked like an unsure one
+_SPECK_POINT = re.compile(r"(?<![\d.])\.\d+")
+
+
 def _finding(rule: str, table: ExtractedTable, ref: str, indicator: str | None, sources: list[Source], **ctx) -> Finding:
     return make_finding(rule, table.project_name, ref, indicator, sources, **ctx)
 
@@ -112,11 +117,13 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
     for key, (conf, page, bbox, line) in unsure.items():
         if key == "title":  # the heading is no value a reviewer checks: an unsure title is no finding
             continue
-        if conf < config.ocr_min_confidence:
-            text = value_at(table, key)
+        text = value_at(table, key)
+        speck = _SPECK_POINT.search(text or "")
+        if conf < config.ocr_min_confidence or speck:
             indicator = _indicator_name(table, key)
             v.findings.append(_finding("OCR-01", table, ref, indicator, [Source(text=text, page=page, bbox=bbox, line=line)],
-                                       field=field_label(key, table), text=text, confidence=f"{conf:.0%}"))
+                                       field=field_label(key, table), text=text, confidence=f"{conf:.0%}",
+                                       speck=speck.group(0) if speck else ""))
     own = table.provenance.backend == "rules"
     second = table if own else (rules[0] if rules and len(rules) == 1 else None)
     reference = {i.name: i for i in second.indicators} if second is not None else {}

@@ -131,7 +131,8 @@ RULES: dict[str, Rule] = {
     "DIFF-01": Rule("数据核对", "警告", "两种提取方式互相核对", False,
                      "The model's reading and the rules reading of the same table differ on a field"),
     "OCR-01": Rule("数据核对", "警告", "扫描件识别结果与原件核对", False,
-                    "A value read by OCR whose least sure character is below `ocr_min_confidence`"),
+                    "A value read by OCR whose least sure character is below `ocr_min_confidence`, "
+                    "or whose number starts with a bare point (`.95`: a speck read as a decimal point)"),
     "OCR-02": Rule("数据核对", "错误", "扫描件识别结果与原件核对", True,
                     "At least `ocr_poor_share` of a table's OCR'd lines are unsure: the scan is too poor to trust"),
     # the reading itself is unsure: 错误 when values were lost, else 警告 (check.py sets it)

@@ -28,7 +28,13 @@ def layout(lines: list[Line], upright: list[Box], rulings: Rulings, to_page=None
         else:
             members = _reading_order(members)
             cells.append(Cell(_join_lines(members), [m[0] for m in members], box, page_box))
-    return _rows(cells, ruled=True) if not loose else _rows(cells + loose, ruled=bool(cells))
+    rows = _rows(cells + _unwrap(loose, max(b[2] for b in upright)))
+    # a row is ruled when it holds a ruled cell: loose lines beside a small ruled box (a page's
+    # 发布时间 | 发布单位 strip above a table captured as paragraphs) stay loose text
+    ruled = {id(c) for c in cells}
+    for r in rows:
+        r.ruled = any(id(c) in ruled for c in r.cells)
+    return rows
 
 
 def turner(cos: int, sin: int):
@@ -58,7 +64,30 @@ def _join_lines(members: list[tuple[Line, Box]]) -> str:
     return "".join(out)
 
 
-def _rows(cells: list[Cell], ruled: bool) -> list[Row]:
+def _unwrap(loose: list[Cell], right: float) -> list[Cell]:
+    """Loose lines with a paragraph's wrapped lines joined: a long paragraph (a goal printed
+    outside any table) that the page broke where the text column ends is one cell, as the same
+    paragraph is one line of a text export.  A line is continued by the next when it runs to the
+    right edge of the page's text, is long, and the next starts at its left edge right below it."""
+    out: list[Cell] = []
+    for c in sorted(loose, key=lambda c: (c.bbox[1], c.bbox[0])):
+        if out:
+            a, (x0, y0, x1, y1) = out[-1], c.bbox
+            h = (a.bbox[3] - a.bbox[1]) / len(a.lines)  # one line's height
+            last = a.lines[-1].text.split()
+            # a paragraph's line is one run of text (a row of an unruled table, cells apart, is not)
+            if (len(last) <= 2 and len("".join(last)) >= 20 and a.bbox[2] >= right - 1.5 * h
+                    and abs(x0 - a.bbox[0]) <= h / 2 and -0.3 * h <= y0 - a.bbox[3] <= 0.6 * h and y1 - y0 <= 1.5 * h):
+                box = (min(a.bbox[0], x0), a.bbox[1], max(a.bbox[2], x1), y1)
+                pb = a.page_bbox and c.page_bbox and (min(a.page_bbox[0], c.page_bbox[0]), min(a.page_bbox[1], c.page_bbox[1]),
+                                                     max(a.page_bbox[2], c.page_bbox[2]), max(a.page_bbox[3], c.page_bbox[3]))
+                out[-1] = Cell(a.text + c.text, a.lines + c.lines, box, pb)
+                continue
+        out.append(c)
+    return out
+
+
+def _rows(cells: list[Cell]) -> list[Row]:
     cells.sort(key=lambda c: (c.bbox[1], c.bbox[0]))
     rows: list[Row] = []
     top = None
@@ -67,7 +96,7 @@ def _rows(cells: list[Cell], ruled: bool) -> list[Row]:
         if rows and top is not None and c.bbox[1] - top <= min(2.5, height / 2):
             rows[-1].cells.append(c)
         else:
-            rows.append(Row([c], c.page, ruled))
+            rows.append(Row([c], c.page))
             top = c.bbox[1]
     for r in rows:
         r.cells.sort(key=lambda c: c.bbox[0])

@@ -74,7 +74,7 @@ def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str],
     unknown: list[str] = []
     lost: list[str] = []
     for section, row in rows:
-        for cell in row.cells:
+        for n, cell in enumerate(row.cells):
             text = _norm(cell.text)
             if not text:
                 continue
@@ -93,6 +93,10 @@ def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str],
             rest = _SLOT_MARK.sub("\x00", rest)  # 指标1: numbers a slot, it is no value
             pieces = [p for p in (_NOISE.sub("", x) for x in rest.split("\x00")) if p]
             pieces = [p for p in pieces if not _accounted(p, amounts)]
+            if n == 0 and pieces == [text] and section in (Section.HEAD, Section.FUNDS) and _orphan(text, row):
+                left += len(text)
+                lost.append(cell.text.strip())
+                continue
             for p in pieces:
                 left += len(p)
                 if section == Section.INDICATORS and re.search(r"\d", p):
@@ -103,6 +107,15 @@ def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str],
     unknown += [n.split(": ", 1)[-1] for n in notes if "not recognised" in n or "another framework" in n]
     coverage = 1.0 if total == 0 else round(1 - left / total, 3)
     return Reading(coverage, _unique(unknown), _unique(lost))
+
+
+def _orphan(text: str, row: Row) -> bool:
+    """A header row's first cell that is a value standing where its label should be: words (no
+    digit) that nothing accounted for, before a cell that starts with a label.  Its label was lost
+    (OCR missed a label wrapped in a narrow cell), so the value reached no field."""
+    P = patterns()
+    return (len(text) >= 4 and not re.search(r"\d", text) and bool(re.search(r"[\u4e00-\u9fff]{4}", text))
+            and any(rx.match(fold(c.text)) for c in row.cells[1:2] for rx in (P.head_start, P.fund_start, P.goal)))
 
 
 def _accounted(piece: str, amounts: set[str]) -> bool:

@@ -22,6 +22,11 @@ def checked_option(value: str) -> str:
     return chosen[0].strip(V.CHECKED + V.UNCHECKED + " ") or value
 
 
+def _scanned(cell) -> bool:
+    """Whether a cell was read by OCR (its lines carry confidences)."""
+    return cell is not None and any(ln.conf is not None for ln in cell.lines)
+
+
 YEAR = re.compile(r"(20\d{2})\s*年")
 
 
@@ -69,7 +74,13 @@ class HeadReader:
             if kind in ("competent_department", "implementing_unit"):
                 value = strip_code(value)
             if kind == "project_attribute":
+                read = value
                 value = checked_option(value)
+                cell = j.cell_at(end + (1 if j.text[end:end + 1] == j.SEP else 0))
+                if value == read and any(m in read for m in V.UNCHECKED) and _scanned(cell):
+                    # options printed with boxes and none ticked: on a scan the tick (■) is what OCR
+                    # loses first, so which option was chosen is not known (measure() counts the note)
+                    self.notes.append(f"项目属性 tick mark not recognised (no option read as ticked): {read}")
             if self.head[kind] is None:
                 self.head[kind] = value
                 self._cite(kind, j.cell_at(end + (1 if j.text[end:end + 1] == j.SEP else 0)))

@@ -112,7 +112,8 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
             return
         if len(texts) == 1 and first in V.FORM_HEADINGS:
             return
-        if patterns().note.match(first) and not row.ruled:
+        if (patterns().note.match(first) and not row.ruled) or (
+                self.section == Section.INDICATORS and patterns().sign_off.match(first)):
             self._end_block()
             self.section = Section.DONE
             return

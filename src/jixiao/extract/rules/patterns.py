@@ -29,7 +29,7 @@ def _alternatives(spellings: list[str]) -> str:
 def _signature() -> tuple[int, ...]:
     return (len(V.HEAD_KEYS), *(len(v) for v in V.HEAD_KEYS.values()), len(V.FUND_KEYS),
             *(len(v) for v in V.FUND_KEYS.values()), *(len(v) for v in V.GOAL_KEYS.values()), len(V.FUND_STARTS),
-            len(V.COLUMNS), len(V.LEVEL1), len(V.LEVEL2_KEYWORDS), len(V.FOREIGN_LEVELS), len(V.NOTE_STARTS),
+            len(V.COLUMNS), len(V.LEVEL1), len(V.LEVEL2_KEYWORDS), len(V.FOREIGN_LEVELS), len(V.NOTE_STARTS), len(V.SIGN_OFF),
             len(V.QUALITATIVE_WORDS), len(V.OPERATOR_WORDS))
 
 
@@ -54,6 +54,7 @@ class Patterns:
         self.goal = re.compile("|".join(f"(?P<g{i}>{_alternatives(v)}){QUALIFIER}"
                                         for i, v in enumerate(V.GOAL_KEYS.values())))
         self.note = re.compile("^(?:" + _alternatives(V.NOTE_STARTS) + ")")
+        self.sign_off = re.compile("^(?:" + _alternatives(V.SIGN_OFF) + ")")
         self.qualitative_words = sorted(V.QUALITATIVE_WORDS, key=len, reverse=True)
         # every label the vocabulary knows, for cutting cells that were run together
         column_labels = [re.escape(k) for k in V.COLUMNS if len(k) >= 3]

@@ -153,6 +153,13 @@ NOTE_STARTS = [r"注[:]", r"说明[:]", r"填报说明[:]", r"备注[:]", r"附�
                # a web page's own links under the table
                r"[【\[]?(?:返回|打印|关闭)(?:本页|窗口|顶部)?[】\]]?$"]
 
+# Sign-off lines under the grid (who filled it in, a stamp, a blank date): they end the table even
+# inside its ruling (a printed page draws the sign-off cells as the table's last row), and are
+# never read as an indicator.  Matched at the start of a row's first cell.
+SIGN_OFF = [r"填报人[:]", r"填表人[:]", r"审核人[:]", r"复核人[:]", r"经办人[:]", r"填报日期[:]", r"填表日期[:]",
+            r"(?:单位|部门|财务|分管)负责人(?:签字)?[:]", r"联系电话[:]",
+            r"[^|]{0,30}[(](?:盖章|签章|公章|签字|签名)[)]", r"[^|]{0,30}年月日$"]
+
 # Sub-headings of the form between its sections ("绩效项目指标表" above the grid): a line that is
 # only one of these holds no value and ends a run of goal texts.
 FORM_HEADINGS = ["绩效项目指标表", "绩效指标表", "项目基本信息", "项目绩效指标", "绩效指标明细"]
