@@ -9,10 +9,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import pymupdf
-
 from ..document import Box, InputError, Line, Row
 from ..settings import ReadOptions
+from ._mupdf import pymupdf
 from .grid import Rulings
 from .image import ocr_rows
 from .layout import layout, turner
