@@ -52,7 +52,7 @@ def _known_strings(table: TableData) -> list[str]:
     labels = [k for k in V.COLUMNS] + list(V.LEVEL1) + list(V.FOREIGN_LEVELS) + list(V.IGNORED_TEXT)
     labels += [re.sub(r"[\\()?:|\[\]]", "", s) for v in V.HEAD_KEYS.values() for s in v if "(" not in s]
     out += labels
-    return sorted({_norm(s) for s in out if s and _norm(s)}, key=len, reverse=True)
+    return sorted({_norm(s) for s in out if s and _norm(s)}, key=lambda s: (-len(s), s))
 
 
 _LABELLISH = re.compile(r"(?:[\u4e00-\u9fff]{2,}(?:指标|目标|名称|部门|单位|资金|金额|时间|期限|属性))")
@@ -67,7 +67,9 @@ def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str],
     """
     left_out = {_norm(s) for s in dropped or [] if _norm(s)}
     # a short piece left out (a weight "20") is matched as a whole cell, never inside a number ("820")
-    known = sorted(set(_known_strings(table)) | {s for s in left_out if len(s) >= 4}, key=len, reverse=True)
+    # longest first (a longer label holds shorter ones); ties in a fixed order, so a reading does
+    # not depend on the hash seed of the process
+    known = sorted(set(_known_strings(table)) | {s for s in left_out if len(s) >= 4}, key=lambda s: (-len(s), s))
     P = patterns()
     amounts = {str(v) for v in table.funds.model_dump().values() if v is not None}
     total = left = 0
