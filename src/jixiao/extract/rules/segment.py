@@ -141,11 +141,15 @@ def is_whole_label(s: str) -> bool:
     return bool(level1_of(s) or level2_of(s) or s in V.COLUMNS)
 
 
+_BRACKETED = re.compile(r"[（(].*?[）)]")
+
+
 def roles_of(texts: list[str]) -> list[str]:
     roles = []
     for t in texts:
         f = fold(t)
-        role = V.COLUMNS.get(f) or V.COLUMNS.get(re.sub(r"[（(].*?[）)]", "", f))
+        # a bracketed qualifier (万元) is tried without; folded text has only ASCII brackets
+        role = V.COLUMNS.get(f) or ("(" in f and V.COLUMNS.get(_BRACKETED.sub("", f)))
         roles.append(role or "other")
     return roles
 
