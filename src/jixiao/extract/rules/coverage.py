@@ -146,14 +146,12 @@ def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str],
                 rest = _norm(" ".join(_CODE.sub("", t) for t in tokens if _norm(t) not in left_out))
             if rest:
                 pending.append((section, rest))
+    left_pieces: dict[str, list[str]] = {}  # a table repeats its cells (指标1, 指标2 under each level)
     for (section, _text), rest in zip(pending, _cut_known([r for _s, r in pending], known)):
         if not rest.strip("\x00"):
             continue  # wholly known
-        for rx in (P.head, P.fund, P.goal):
-            rest = rx.sub("\x00", rest)
-        rest = _SLOT_MARK.sub("\x00", rest)  # 指标1: numbers a slot, it is no value
-        pieces = [p for p in (_NOISE.sub("", x) for x in rest.split("\x00")) if p]
-        pieces = [p for p in pieces if not _accounted(p, amounts)]
+        if (pieces := left_pieces.get(rest)) is None:
+            pieces = left_pieces[rest] = _unaccounted(rest, P, amounts)
         for p in pieces:
             left += len(p)
             if section == Section.INDICATORS and re.search(r"\d", p):
@@ -164,6 +162,15 @@ def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str],
     unknown += [n.split(": ", 1)[-1] for n in notes if "not recognised" in n or "another framework" in n]
     coverage = 1.0 if total == 0 else round(1 - left / total, 3)
     return Reading(coverage, _unique(unknown), _unique(lost))
+
+
+def _unaccounted(rest: str, P, amounts: set[str]) -> list[str]:
+    """The pieces of a cell's text that neither a label pattern nor a number of the form accounts for."""
+    for rx in (P.head, P.fund, P.goal):
+        rest = rx.sub("\x00", rest)
+    rest = _SLOT_MARK.sub("\x00", rest)  # 指标1: numbers a slot, it is no value
+    pieces = [p for p in (_NOISE.sub("", x) for x in rest.split("\x00")) if p]
+    return [p for p in pieces if not _accounted(p, amounts)]
 
 
 def _accounted(piece: str, amounts: set[str]) -> bool:
