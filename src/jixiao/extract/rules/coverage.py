@@ -30,6 +30,7 @@ _CODE = re.compile(r"^(?:[\[【(（]\d{3,}[\]】)）]|\d{3,}[-_—])(?=\D)")  # 
 _SLOT_MARK = re.compile(r"(?:指标|目标)\d+|含本级(?:和市县)?(?:目标)?")
 
 
+@lru_cache(maxsize=8192)  # cell texts and labels recur from table to table, as in fold()
 def _norm(text: str) -> str:
     return _NOISE.sub("", fold(text))
 
@@ -166,11 +167,16 @@ def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str],
 
 def _unaccounted(rest: str, P, amounts: set[str]) -> list[str]:
     """The pieces of a cell's text that neither a label pattern nor a number of the form accounts for."""
+    return [p for p in _unlabelled(rest, P) if not _accounted(p, amounts)]
+
+
+@lru_cache(maxsize=4096)  # the same few label cells (指标1, 数量指标) are in every table
+def _unlabelled(rest: str, P) -> tuple[str, ...]:
+    """The pieces of a cell's text that no label pattern of the vocabulary (P) accounts for."""
     for rx in (P.head, P.fund, P.goal):
         rest = rx.sub("\x00", rest)
     rest = _SLOT_MARK.sub("\x00", rest)  # 指标1: numbers a slot, it is no value
-    pieces = [p for p in (_NOISE.sub("", x) for x in rest.split("\x00")) if p]
-    return [p for p in pieces if not _accounted(p, amounts)]
+    return tuple(p for p in (_NOISE.sub("", x) for x in rest.split("\x00")) if p)
 
 
 def _accounted(piece: str, amounts: set[str]) -> bool:
