@@ -37,6 +37,15 @@ def test_reading_a_text_file_needs_no_pdf_or_ocr_library(tmp_path):
     assert not loaded & {"pymupdf", "onnxruntime", "rapidocr", "cv2", "openai", "openpyxl"}
 
 
+def test_help_reads_no_package_metadata():
+    """importlib.metadata (and the email package it parses with) was a fifth of `jixiao --help`:
+    the version is a constant, and no pydantic model is built (pydantic loads its plugins through it)."""
+    code = ("import sys, runpy\nsys.argv = ['jixiao', '--help']\n"
+            "try:\n    runpy.run_module('jixiao.cli', run_name='__main__')\nexcept SystemExit:\n    pass")
+    loaded = _modules_after(code, whole=True)
+    assert not loaded & {"importlib.metadata", "email"}, loaded & {"importlib.metadata", "email"}
+
+
 def test_extract_of_a_text_file_from_the_command_line_loads_no_heavy_library(tmp_path):
     from conftest import FIXTURES
 
