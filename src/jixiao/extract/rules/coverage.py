@@ -193,6 +193,12 @@ def _accounted(piece: str, amounts: set[str]) -> bool:
     return bool(re.fullmatch(r"(?:\d{4}年度?|年度|万元|元)", piece))
 
 
+def reset() -> None:
+    """Forget the vocabulary's labels made once (patterns.reset() calls this after a spelling is
+    replaced in place, which their sizes do not show)."""
+    _vocabulary_labels.cache_clear()
+
+
 def _unique(items: list[str]) -> list[str]:
     seen: list[str] = []
     for x in items:

@@ -94,5 +94,6 @@ def pinned() -> Iterator[Patterns]:
 
 def reset() -> None:
     _build.cache_clear()
-    from . import labels
+    from . import coverage, labels
     labels.reset()
+    coverage.reset()
