@@ -1,16 +1,19 @@
 """Start-up: the command line pays only for what a command uses, and its help reads as written."""
 
+import json
 import subprocess
 import sys
 
-HEAVY = ("pymupdf", "onnxruntime", "rapidocr", "cv2", "numpy", "openai", "httpx2", "openpyxl",
-         "ray", "fsspec", "s3fs", "boto3", "botocore", "aiobotocore")
+HEAVY = ("pymupdf", "onnxruntime", "rapidocr", "cv2", "numpy", "openai", "httpx2", "openpyxl", "xlrd", "lxml",
+         "docx", "ray", "fsspec", "s3fs", "boto3", "botocore", "aiobotocore")
 
 
-def _modules_after(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
-                         capture_output=True, text=True, check=True).stdout
-    return {m.split(".")[0] for m in out.split()}
+def _modules_after(code: str, whole: bool = False) -> set[str]:
+    """The modules a fresh interpreter holds after running code (a name set to None in sys.modules,
+    which is how a package is kept out, is not loaded); whole: full dotted names, else top-level."""
+    listing = "\nimport sys; print('\\n'.join(m for m, v in sys.modules.items() if v is not None))"
+    out = subprocess.run([sys.executable, "-c", code + listing], capture_output=True, text=True, check=True).stdout
+    return set(out.split()) if whole else {m.split(".")[0] for m in out.split()}
 
 
 def test_importing_the_cli_imports_no_ocr_model_or_spreadsheet_library():
@@ -32,6 +35,51 @@ def test_reading_a_text_file_needs_no_pdf_or_ocr_library(tmp_path):
             f"assert len(list(extract_file(Path({str(FIXTURES / 'seed-tables.txt')!r})))) == 7")
     loaded = _modules_after(code)
     assert not loaded & {"pymupdf", "onnxruntime", "rapidocr", "cv2", "openai", "openpyxl"}
+
+
+def test_help_reads_no_package_metadata():
+    """importlib.metadata (and the email package it parses with) was a fifth of `jixiao --help`:
+    the version is a constant, and no pydantic model is built (pydantic loads its plugins through it)."""
+    code = ("import sys, runpy\nsys.argv = ['jixiao', '--help']\n"
+            "try:\n    runpy.run_module('jixiao.cli', run_name='__main__')\nexcept SystemExit:\n    pass")
+    loaded = _modules_after(code, whole=True)
+    assert not loaded & {"importlib.metadata", "email"}, loaded & {"importlib.metadata", "email"}
+
+
+def test_extract_of_a_text_file_from_the_command_line_loads_no_heavy_library(tmp_path):
+    from conftest import FIXTURES
+
+    code = ("import sys, runpy\n"
+            f"sys.argv = ['jixiao', 'extract', {str(FIXTURES / 'seed-tables.txt')!r}, '-o', {str(tmp_path)!r}]\n"
+            "try:\n    runpy.run_module('jixiao.cli', run_name='__main__')\nexcept SystemExit as e:\n"
+            "    assert not e.code, e.code")
+    loaded = _modules_after(code)
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+    assert len(json.loads((tmp_path / "seed-tables.json").read_text(encoding="utf-8"))) == 7
+
+
+def test_a_text_pdf_is_read_without_pymupdfs_layout_model():
+    """PyMuPDF 2.0 loads an ONNX layout model (numpy, onnxruntime) when it is imported; jixiao
+    never uses it, so reading a text PDF loads none of it (readers/_mupdf.py)."""
+    from conftest import FIXTURES
+
+    code = (f"from pathlib import Path\nfrom jixiao.pipeline import extract_file\n"
+            f"assert len(list(extract_file(Path({str(FIXTURES / 'seed-tables.pdf')!r})))) == 7")
+    loaded = _modules_after(code, whole=True)
+    assert "pymupdf" in loaded
+    kept_out = {m for m in loaded if m.split(".")[0] in ("onnxruntime", "numpy", "pymupdf4llm", "cv2", "rapidocr")
+                or m.startswith("pymupdf.layout")}
+    assert not kept_out, kept_out
+
+
+def test_pymupdf_imported_by_jixiao_keeps_its_api():
+    """The guard only keeps PyMuPDF's layout add-ons out: the document API jixiao reads with is whole."""
+    from jixiao.readers._mupdf import pymupdf
+
+    doc = pymupdf.open()
+    page = doc.new_page()
+    page.insert_text((72, 72), "hello")
+    assert "hello" in page.get_text()
 
 
 def test_help_shows_every_word_and_the_choices():

@@ -128,6 +128,6 @@ def evidence_for(table: TableData, chunk: Chunk, threshold: float = 0.75) -> dic
         status, start, end = locate(src, text, threshold)
         if status != "not_found" and end > start:
             page, bbox, line, conf = where(src, start, end)
-            out[key] = Evidence.model_construct(page=page, bbox=bbox, line=line, confidence=conf,
-                                                cell=cell_of(src, start, end))
+            # the validating constructor: faster than model_construct, which loops in Python
+            out[key] = Evidence(page=page, bbox=bbox, line=line, confidence=conf, cell=cell_of(src, start, end))
     return out

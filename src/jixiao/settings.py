@@ -64,7 +64,9 @@ class ModelSettings:
 class ReviewConfig(BaseModel):
     """Thresholds the catalogue marks as practice ([惯例]); override them in the [review] table of --config."""
 
-    model_config = ConfigDict(extra="forbid")
+    # built when first used, not when imported: `jixiao --help` builds no model (pydantic would load
+    # its plugins through importlib.metadata for it)
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     satisfaction_floor: float = 80  # SAT-01
     low_count_max: float = 1  # APPR-01
     inverse_rate_ceiling: float = 50  # DIR-01

@@ -11,12 +11,12 @@ import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
-_WS = re.compile(r"\s+")
 
 
 def squash(text: str | None) -> str:
     """Remove all whitespace (the contract keeps every other character as printed)."""
-    return _WS.sub("", text or "")
+    # str.split() cuts at exactly the characters \s matches (str.isspace), several times faster
+    return "".join(text.split()) if text else ""
 
 
 @lru_cache(maxsize=8192)  # the same labels recur on every page of a long document

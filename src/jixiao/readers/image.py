@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import pymupdf
-
 from ..document import Box, InputError, Line, OcrInfo, Row, content_confidence
 from ..settings import ReadOptions
+from ._mupdf import pymupdf
 from .grid import Rulings
 from .layout import layout
 

@@ -9,10 +9,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-import pymupdf
-
 from ..document import Box, InputError, Line, Row
 from ..settings import ReadOptions
+from ._mupdf import pymupdf
 from .grid import Rulings
 from .image import ocr_rows
 from .layout import layout, turner
@@ -130,8 +129,9 @@ def page_rows(page: pymupdf.Page) -> list[Row]:
 
 # What a Chinese table's text layer is made of; anything else in quantity (U+FFFD, private-use
 # glyph codes, Latin-1 mojibake of GBK bytes, control characters) means a broken font mapping.
-_READABLE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\u2000-\u206f"
-                       r"\u2100-\u22ff\u2460-\u24ff\u0020-\u007e\u00b0\u00b1\u00d7\u00f7]")
+# (Counted by its complement: a readable page has few of the others, so few matches to make.)
+_UNREADABLE = re.compile(r"[^\u3400-\u4dbf\u4e00-\u9fff\u3000-\u303f\uff00-\uffef\u2000-\u206f"
+                         r"\u2100-\u22ff\u2460-\u24ff\u0020-\u007e\u00b0\u00b1\u00d7\u00f7]")
 
 
 def text_usable(text: str) -> bool:
@@ -139,7 +139,7 @@ def text_usable(text: str) -> bool:
     chars = "".join(text.split())
     if len(chars) < 8:
         return False
-    good = len(_READABLE.findall(chars))
+    good = len(chars) - len(_UNREADABLE.findall(chars))
     return good >= 0.8 * len(chars)
 
 

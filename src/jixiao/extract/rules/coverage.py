@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ...document import Row
 from ...models import TableData
@@ -29,6 +30,7 @@ _CODE = re.compile(r"^(?:[\[【(（]\d{3,}[\]】)）]|\d{3,}[-_—])(?=\D)")  # 
 _SLOT_MARK = re.compile(r"(?:指标|目标)\d+|含本级(?:和市县)?(?:目标)?")
 
 
+@lru_cache(maxsize=8192)  # cell texts and labels recur from table to table, as in fold()
 def _norm(text: str) -> str:
     return _NOISE.sub("", fold(text))
 
@@ -44,15 +46,71 @@ class Reading:
         return self.coverage < MIN_COVERAGE or bool(self.unknown_labels or self.lost_values)
 
 
-def _known_strings(table: TableData) -> list[str]:
+def _known_strings(table: TableData) -> set[str]:
     out = [table.title, table.project_name, table.competent_department, table.implementing_unit,
            table.project_attribute, table.project_period, *table.overall_goals, *table.annual_goals]
     for ind in table.indicators:
         out += [ind.name, ind.value_text, ind.unit]
+    return {n for s in out if s and (n := _norm(s))}
+
+
+def _vocabulary_key() -> tuple:
+    """The state of the vocabulary tables the labels below come from (an entry added, a table replaced)."""
+    tables = (V.COLUMNS, V.LEVEL1, V.FOREIGN_LEVELS, V.IGNORED_TEXT, V.HEAD_KEYS, *V.HEAD_KEYS.values())
+    return tuple((id(t), len(t)) for t in tables)
+
+
+def _order(s: str) -> tuple[int, str]:
+    # longest first (a longer label holds shorter ones); ties in a fixed order, so a reading does
+    # not depend on the hash seed of the process
+    return -len(s), s
+
+
+@lru_cache(maxsize=4)
+def _vocabulary_labels(_key: tuple) -> tuple[frozenset[str], list[tuple[int, str]]]:
+    """Every label of the vocabulary, normalised, as a set and in cutting order (keyed): the same
+    for every table, so made once."""
     labels = [k for k in V.COLUMNS] + list(V.LEVEL1) + list(V.FOREIGN_LEVELS) + list(V.IGNORED_TEXT)
     labels += [re.sub(r"[\\()?:|\[\]]", "", s) for v in V.HEAD_KEYS.values() for s in v if "(" not in s]
-    out += labels
-    return sorted({_norm(s) for s in out if s and _norm(s)}, key=len, reverse=True)
+    found = frozenset(n for s in labels if s and (n := _norm(s)))
+    return found, sorted(_order(s) for s in found)
+
+
+def _known(table: TableData, left_out: set[str]) -> list[str]:
+    """What a cell may be made of: the table's values and the vocabulary's labels, in cutting order.
+
+    A short piece left out (a weight "20") is matched as a whole cell only, never inside a number
+    ("820"), so only the long ones are here."""
+    labels, ordered = _vocabulary_labels(_vocabulary_key())
+    extra = (_known_strings(table) | {s for s in left_out if len(s) >= 4}) - labels
+    # the labels are sorted already: sorting them with the few others is one merge of two runs
+    return [s for _k, s in sorted(ordered + [_order(s) for s in extra])]
+
+
+_SEP = "\x01"
+
+
+def _cut_known(texts: list[str], known: list[str]) -> list[str]:
+    """Each text with every known string cut out (left as \x00), in the order of `known`.
+
+    The texts are cut as one string joined by a separator no known string holds, so a known
+    string is looked for once a table rather than once a cell; no string can match across the
+    separator, so each text comes out as it would alone.
+    """
+    joined = _SEP.join(texts)
+    if joined.count(_SEP) != len(texts) - 1 or any(_SEP in s for s in known):
+        out = []  # a text holding the separator itself (a control character): one at a time
+        for t in texts:
+            for s in known:
+                if s in t:
+                    t = t.replace(s, "\x00")
+            out.append(t)
+        return out
+    chars = set(joined)
+    for s in known:
+        if s[0] in chars and s in joined:
+            joined = joined.replace(s, "\x00")
+    return joined.split(_SEP) if texts else []
 
 
 _LABELLISH = re.compile(r"(?:[\u4e00-\u9fff]{2,}(?:指标|目标|名称|部门|单位|资金|金额|时间|期限|属性))")
@@ -66,13 +124,13 @@ def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str],
     column, a department's total row): accounted for, never a lost value.
     """
     left_out = {_norm(s) for s in dropped or [] if _norm(s)}
-    # a short piece left out (a weight "20") is matched as a whole cell, never inside a number ("820")
-    known = sorted(set(_known_strings(table)) | {s for s in left_out if len(s) >= 4}, key=len, reverse=True)
+    known = _known(table, left_out)
     P = patterns()
     amounts = {str(v) for v in table.funds.model_dump().values() if v is not None}
     total = left = 0
     unknown: list[str] = []
     lost: list[str] = []
+    pending: list[tuple[Section, str, str, str, Row | None]] = []  # cells still to account for
     for section, row in rows:
         for n, cell in enumerate(row.cells):
             text = _norm(cell.text)
@@ -81,28 +139,32 @@ def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str],
             total += len(text)
             # cells (or space-separated pieces of a row) left out on purpose, and budget codes
             # before a name, which the reader strips by design
-            kept = [_CODE.sub("", t) for t in cell.text.split() if _norm(t) not in left_out]
-            rest = _norm(" ".join(kept))
-            if not rest:
-                continue
-            for s in known:
-                if s in rest:
-                    rest = rest.replace(s, "\x00")
-            for rx in (P.head, P.fund, P.goal):
-                rest = rx.sub("\x00", rest)
-            rest = _SLOT_MARK.sub("\x00", rest)  # 指标1: numbers a slot, it is no value
-            pieces = [p for p in (_NOISE.sub("", x) for x in rest.split("\x00")) if p]
-            pieces = [p for p in pieces if not _accounted(p, amounts)]
-            if n == 0 and pieces == [text] and section in (Section.HEAD, Section.FUNDS) and _orphan(text, row):
-                left += len(text)
-                lost.append(cell.text.strip())
-                continue
-            for p in pieces:
-                left += len(p)
-                if section == Section.INDICATORS and re.search(r"\d", p):
-                    lost.append(p)
-                elif section != Section.INDICATORS and len(p) <= 12 and _LABELLISH.fullmatch(p):
-                    unknown.append(p)
+            tokens = cell.text.split()
+            if len(tokens) == 1:  # the common case: the token's form is the cell's, made above
+                bare = _CODE.sub("", tokens[0])
+                rest = "" if text in left_out else text if bare == tokens[0] else _norm(bare)
+            else:
+                rest = _norm(" ".join(_CODE.sub("", t) for t in tokens if _norm(t) not in left_out))
+            if rest:
+                # a header row's first cell may be a value whose label was lost (see _orphan)
+                first = row if n == 0 and section in (Section.HEAD, Section.FUNDS) else None
+                pending.append((section, rest, text, cell.text.strip(), first))
+    left_pieces: dict[str, list[str]] = {}  # a table repeats its cells (指标1, 指标2 under each level)
+    for (section, _rest, text, raw, first), rest in zip(pending, _cut_known([p[1] for p in pending], known)):
+        if not rest.strip("\x00"):
+            continue  # wholly known
+        if (pieces := left_pieces.get(rest)) is None:
+            pieces = left_pieces[rest] = _unaccounted(rest, P, amounts)
+        if first is not None and pieces == [text] and _orphan(text, first):
+            left += len(text)
+            lost.append(raw)
+            continue
+        for p in pieces:
+            left += len(p)
+            if section == Section.INDICATORS and re.search(r"\d", p):
+                lost.append(p)
+            elif section != Section.INDICATORS and len(p) <= 12 and _LABELLISH.fullmatch(p):
+                unknown.append(p)
     lost += [n.split(": ", 1)[-1] for n in notes if "dropped" in n or "not understood" in n]
     unknown += [n.split(": ", 1)[-1] for n in notes if "not recognised" in n or "another framework" in n]
     coverage = 1.0 if total == 0 else round(1 - left / total, 3)
@@ -118,6 +180,20 @@ def _orphan(text: str, row: Row) -> bool:
             and any(rx.match(fold(c.text)) for c in row.cells[1:2] for rx in (P.head_start, P.fund_start, P.goal)))
 
 
+def _unaccounted(rest: str, P, amounts: set[str]) -> list[str]:
+    """The pieces of a cell's text that neither a label pattern nor a number of the form accounts for."""
+    return [p for p in _unlabelled(rest, P) if not _accounted(p, amounts)]
+
+
+@lru_cache(maxsize=4096)  # the same few label cells (指标1, 数量指标) are in every table
+def _unlabelled(rest: str, P) -> tuple[str, ...]:
+    """The pieces of a cell's text that no label pattern of the vocabulary (P) accounts for."""
+    for rx in (P.head, P.fund, P.goal):
+        rest = rx.sub("\x00", rest)
+    rest = _SLOT_MARK.sub("\x00", rest)  # 指标1: numbers a slot, it is no value
+    return tuple(p for p in (_NOISE.sub("", x) for x in rest.split("\x00")) if p)
+
+
 def _accounted(piece: str, amounts: set[str]) -> bool:
     """Numbers that are fund amounts (in any printed form), years, units and words of the form."""
     if piece in V.IGNORED_TEXT or level1_of(piece) or level2_of(piece) or foreign_level(piece):
@@ -130,6 +206,12 @@ def _accounted(piece: str, amounts: set[str]) -> bool:
             return False
         return any(abs(n - float(a)) < 1e-6 or abs(n / 10000 - float(a)) < 1e-6 for a in amounts) or n == 0
     return bool(re.fullmatch(r"(?:\d{4}年度?|年度|万元|元)", piece))
+
+
+def reset() -> None:
+    """Forget the vocabulary's labels made once (patterns.reset() calls this after a spelling is
+    replaced in place, which their sizes do not show)."""
+    _vocabulary_labels.cache_clear()
 
 
 def _unique(items: list[str]) -> list[str]:

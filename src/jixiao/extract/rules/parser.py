@@ -20,7 +20,7 @@ from .goals import GoalsReader
 from .head import YEAR, HeadReader
 from .indicators import BLOCK, IndicatorReader, Pending
 from . import vocabulary as V
-from .patterns import patterns
+from .patterns import patterns, pinned
 from .sections import Section
 
 from .segment import (evidence_of, join_broken_labels, merge_fragments, pair_keys, regroup_pipe_rows, split_goals,
@@ -201,4 +201,5 @@ def segment_rows(rows: list[Row]) -> list[Row]:
 def extract(chunk: Chunk) -> list[Result]:
     """Read one table chunk into the contract, with evidence for each value and notes on anything
     dropped: one result, or one per project where the table lists several."""
-    return _Parser(chunk).run()
+    with pinned():
+        return _Parser(chunk).run()

@@ -24,8 +24,10 @@ class RecordReader:
     def _record_header(self, row: Row, texts: list[str]) -> bool:
         """The first of a two-row header: a project's own columns (单位代码 | 单位(专项)名称 | 资金总额 |
         实施期绩效目标) and the 绩效指标 label spanning the indicator columns of the row below."""
+        if len(texts) < 3:
+            return False  # most rows: decided before the roles are looked up
         roles = roles_of(texts)
-        if len(texts) < 3 or roles[-1] != Role.GROUP or not all(r in RECORD_ROLES or r in PASSED_ROLES
+        if roles[-1] != Role.GROUP or not all(r in RECORD_ROLES or r in PASSED_ROLES
                                                                 for r in roles[:-1]):
             return False
         self.record_header = [(r, c) for r, c in zip(roles[:-1], row.cells)]

@@ -9,6 +9,7 @@ value' splits, goal numbering, labels broken over lines, and where a value was r
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ...document import Cell, Line, Row
 from ...models import Evidence
@@ -31,9 +32,19 @@ SLOT = re.compile(r"^\s*[*＊]?\s*指标\s*[0-9０-９]+\s*[：:.．、]?\s*")
 
 def labels_in(regex: re.Pattern, kinds: list, text: str):
     """(kind, label_start, label_end, match) for every label in text, in order."""
+    kind_of = _kind_of_group(regex)
     for m in regex.finditer(text):
-        i = next(int(k[1:]) for k, v in m.groupdict().items() if v is not None and not k.startswith("q"))
+        # the label's group (h3) or its qualifier's (q3) closes last: its number is the kind's
+        i = kind_of.get(m.lastindex)
+        if i is None:
+            i = next(int(k[1:]) for k, v in m.groupdict().items() if v is not None and not k.startswith("q"))
         yield kinds[i], m.start(), m.end(), m
+
+
+@lru_cache(maxsize=32)
+def _kind_of_group(regex: re.Pattern) -> dict[int, int]:
+    """Group number -> kind number, for the named groups of a label pattern (h0, f0 and q0, g0 …)."""
+    return {index: int(name[1:]) for name, index in regex.groupindex.items() if name[1:].isdigit()}
 
 
 class Joined:
@@ -107,8 +118,9 @@ def evidence_of(cell: Cell | None) -> Evidence | None:
     ln: Line = cell.lines[0]
     box = cell.page_bbox if cell.page_bbox is not None else ln.bbox
     confs = [x.conf for x in cell.lines if x.conf is not None]
-    # built by this code from PyMuPDF's floats: no validation needed (this runs per value)
-    return Evidence.model_construct(page=ln.page, bbox=(round(box[0], 2), round(box[1], 2), round(box[2], 2),
+    # this runs per value: pydantic's validating constructor (Rust) is twice as fast as its
+    # model_construct (Python), and checks the types on top
+    return Evidence(page=ln.page, bbox=(round(box[0], 2), round(box[1], 2), round(box[2], 2),
                                                         round(box[3], 2)) if box else None, line=ln.lineno,
                                     confidence=min(confs) if confs else None, cell=ln.cell)
 
@@ -141,11 +153,15 @@ def is_whole_label(s: str) -> bool:
     return bool(level1_of(s) or level2_of(s) or s in V.COLUMNS)
 
 
+_BRACKETED = re.compile(r"[（(].*?[）)]")
+
+
 def roles_of(texts: list[str]) -> list[str]:
     roles = []
     for t in texts:
         f = fold(t)
-        role = V.COLUMNS.get(f) or V.COLUMNS.get(re.sub(r"[（(].*?[）)]", "", f))
+        # a bracketed qualifier (万元) is tried without; folded text has only ASCII brackets
+        role = V.COLUMNS.get(f) or ("(" in f and V.COLUMNS.get(_BRACKETED.sub("", f)))
         roles.append(role or "other")
     return roles
 
