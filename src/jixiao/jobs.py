@@ -135,7 +135,7 @@ def _parts(path: Path, jobs: int, few: bool) -> list[int] | None:
     if jobs < 2 or not isinstance(path, Path) or path.suffix.lower() != ".pdf":
         return None
     try:
-        import pymupdf
+        from .readers._mupdf import pymupdf
 
         with pymupdf.open(path, filetype="pdf") as doc:
             if doc.needs_pass or doc.is_repaired or doc.page_count < 2:

@@ -395,7 +395,7 @@ def _crops(checked: list[Checked], limit: int = 400) -> dict[tuple[str, int, tup
                 wanted[src].add((ev.page, tuple(ev.bbox)))
     crops = {}
     if wanted:
-        import pymupdf  # only when there are pages to crop: a run over text files never loads it
+        from .readers._mupdf import pymupdf  # only when there are pages to crop: a run over text files never loads it
     for src, boxes in wanted.items():
         try:
             doc = pymupdf.open(src)

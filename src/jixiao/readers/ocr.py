@@ -172,7 +172,7 @@ _CJK_GAP = re.compile(r"(?<=[\u3000-\u9fff\uff00-\uffef])\s+|\s+(?=[\u3000-\u9ff
 
 
 def tessdata() -> str:
-    import pymupdf
+    from ._mupdf import pymupdf
 
     try:
         return pymupdf.get_tessdata()
@@ -188,7 +188,7 @@ def tesseract_words(img: np.ndarray, quads: list[np.ndarray], crop) -> list[Word
     RapidOCR's detector found, stacked one under another on a blank sheet (one OCR call for the
     page), and each line of its answer is matched back to the band it came from.
     """
-    import pymupdf
+    from ._mupdf import pymupdf
 
     data = tessdata()
     if not Path(data, "chi_sim.traineddata").is_file():

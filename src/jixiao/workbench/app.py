@@ -88,7 +88,7 @@ class PageImages:
         src = self.source(table)
         if src is None:
             return None
-        import pymupdf
+        from ..readers._mupdf import pymupdf
 
         doc = pymupdf.open(src)
         try:
@@ -114,7 +114,7 @@ class PageImages:
         got = self.page(table, page_no)
         if got is None:
             return None
-        import pymupdf
+        from ..readers._mupdf import pymupdf
 
         _png, w, h, matrix = got
         out = {}
