@@ -246,30 +246,29 @@ def conclude_stream(verified: Callable[[], Iterable[tuple[str, ExtractedTable, V
                     config: ReviewConfig) -> Iterator[Checked]:
     """The review rules (batch rules included) over verified tables, each table's outcomes and grade.
 
-    `verified()` gives (ref, table, verification) in order and is called twice: once for the batch
-    rules over light views of every table, once to review each table and yield it, so a run of any
-    size is never held whole.  A table whose source is damaged (SRC-01) gets no 完整性 comments:
-    what is missing was lost with the source, not left out by the department."""
+    `verified()` gives (ref, table, verification) in order and is called twice: once to index every
+    table for the batch rules (review_rules.BatchIndex, on disk), once to review each table and yield
+    it, so a run of any size is never held whole.  A table whose source is damaged (SRC-01) gets no
+    完整性 comments: what is missing was lost with the source, not left out by the department."""
     from .findings import held_severities, suggested_grade, table_score
-    from .review_rules import BatchView, batch_rules, facts_of, review_table
+    from .review_rules import batch_index, facts_of, review_table
 
-    views = [BatchView(ref, t) for ref, t, _v in verified()]
-    frequent, error = batch_rules(views, config)
-    for k, (ref, t, v) in enumerate(verified()):
-        found, outcomes = review_table(ref, t, config, frequent, v.facts or facts_of(t, config), views[k], error,
-                                       len(views))
-        views[k] = None  # done with
-        findings = list(v.findings) + found
-        rules = {**_verification_outcomes(t, v), **outcomes}
-        if any(f.rule == "SRC-01" for f in findings):
-            for f in findings:
-                if f.dimension == "完整性":
-                    rules[f.rule] = {"outcome": "could_not_check", "reasons": ["原件损坏"]}
-            findings = [f for f in findings if f.dimension != "完整性"]
-        rules.update({r: {"outcome": "not_applicable", "reasons": []} for r in RULES if r not in rules})  # AI-*: no model
-        held = held_severities(rules)
-        yield Checked(ref, t, v.groundings, findings, suggested_grade(findings, config, held),
-                      {r: rules[r] for r in RULES}, table_score(findings, config, held))
+    index, frequent, error = batch_index((t for _ref, t, _v in verified()), config)
+    with index:
+        for k, (ref, t, v) in enumerate(verified()):
+            found, outcomes = review_table(ref, t, config, frequent, v.facts or facts_of(t, config), index.emitted(k),
+                                           error, index.count)
+            findings = list(v.findings) + found
+            rules = {**_verification_outcomes(t, v), **outcomes}
+            if any(f.rule == "SRC-01" for f in findings):
+                for f in findings:
+                    if f.dimension == "完整性":
+                        rules[f.rule] = {"outcome": "could_not_check", "reasons": ["原件损坏"]}
+                findings = [f for f in findings if f.dimension != "完整性"]
+            rules.update({r: {"outcome": "not_applicable", "reasons": []} for r in RULES if r not in rules})  # AI-*: no model
+            held = held_severities(rules)
+            yield Checked(ref, t, v.groundings, findings, suggested_grade(findings, config, held),
+                          {r: rules[r] for r in RULES}, table_score(findings, config, held))
 
 
 def conclude(verified: list[tuple[str, ExtractedTable, Verification]], config: ReviewConfig) -> list[Checked]:
