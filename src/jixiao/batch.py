@@ -15,6 +15,7 @@ on; the batch rules and the reports are computed at the end over every table.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import sqlite3
@@ -342,16 +343,16 @@ def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extra
         manifest.close()
 
     def load(o: FileOutcome):
+        # a file's tables and verifications, one at a time: a file of any number of tables is never held
         if not o.count or o.output is None:
             return [], []
-        tables = [ExtractedTable.model_validate(t)
-                  for t in json.loads((out / o.output).read_text(encoding="utf-8"))]
         db = sqlite3.connect(out / MANIFEST)
         try:
             row = db.execute("SELECT verification FROM files WHERE path = ?", (str(o.path.resolve()),)).fetchone()
         finally:
             db.close()
-        return tables, _verifications(row[0])
+        return ((ExtractedTable.model_validate(t) for t in read_json_list(out / o.output)),
+                (_verification(v) for v in read_json_list(io.StringIO(row[0]))))
 
     return outcomes, conclude_stream(outcomes, load, settings.review, out)
 
@@ -362,9 +363,12 @@ def _slim(t: ExtractedTable) -> ExtractedTable:
 
 
 def _verifications(text: str) -> list[Verification]:
-    return [Verification([Grounding.model_validate(g) for g in v["groundings"]],
-                         [Finding.model_validate(f) for f in v["findings"]], Verification.facts_from(v.get("facts")))
-            for v in json.loads(text)]
+    return [_verification(v) for v in json.loads(text)]
+
+
+def _verification(v: dict) -> Verification:
+    return Verification([Grounding.model_validate(g) for g in v["groundings"]],
+                        [Finding.model_validate(f) for f in v["findings"]], Verification.facts_from(v.get("facts")))
 
 
 def same_content(shas: list[str]) -> dict[int, int]:
@@ -398,7 +402,9 @@ def conclude_stream(outcomes: list[FileOutcome], load: Callable, config: ReviewC
         line = f"same content as {shown(outcomes[j].path)}: one submission given twice"
         if line not in outcomes[i].warnings:
             outcomes[i].warnings.append(line)
-    paths: list[Path] = []
+    from collections import deque
+
+    paths: deque[Path] = deque()  # the input of each table under review: one or two at a time
 
     def verified():
         paths.clear()
@@ -413,8 +419,8 @@ def conclude_stream(outcomes: list[FileOutcome], load: Callable, config: ReviewC
 
     spill = CheckedSpill(folder)
     try:
-        for k, c in enumerate(check_stream(verified, config)):
-            spill.add(c, paths[k])
+        for c in check_stream(verified, config):
+            spill.add(c, paths.popleft())
     except BaseException:
         spill.close()
         raise
@@ -535,6 +541,57 @@ class _JsonListWriter:
 
     def close(self) -> None:
         self.f.write("[]\n" if self.first else "\n]\n")
+
+
+def read_json_list(source, chunk: int = 1 << 20) -> Iterator:
+    """The items of a JSON list (a path, or an open text stream), one at a time, as json_list wrote
+    them: a file of any number of tables is read in chunks and never held whole."""
+    decoder = json.JSONDecoder()
+    f = open(source, encoding="utf-8") if isinstance(source, (str, Path)) else source
+    buf, at, eof = "", 0, False
+
+    def more() -> None:
+        nonlocal buf, at, eof
+        data = f.read(chunk)
+        eof = not data
+        buf, at = buf[at:] + data, 0
+
+    def skip() -> str:  # past whitespace, reading on as needed: the next character, "" at the end
+        nonlocal at
+        while True:
+            while at < len(buf) and buf[at] in " \t\r\n":
+                at += 1
+            if at < len(buf) or eof:
+                return buf[at:at + 1]
+            more()
+
+    try:
+        more()
+        if skip() != "[":
+            raise ValueError("not a JSON list")
+        at += 1
+        first = True
+        while (c := skip()) != "]":
+            if not first:
+                if c != ",":
+                    raise ValueError(f"expected ',' or ']' in a JSON list, got {c!r}")
+                at += 1
+                skip()
+            while True:  # an item cut by the end of the chunk read so far: read on and parse it again
+                try:
+                    item, end = decoder.raw_decode(buf, at)
+                    if end < len(buf) or eof:
+                        break
+                except json.JSONDecodeError:
+                    if eof:
+                        raise
+                more()
+            at = end
+            first = False
+            yield item
+    finally:
+        if f is not source:
+            f.close()
 
 
 def json_list(items) -> Iterator[str]:

@@ -77,8 +77,8 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
             [Source(text=x, page=None, bbox=None, line=None) for x in r.lost_values + r.unknown_labels],
             severity="错误" if r.lost_values else "警告",
             coverage=f"{r.coverage:.0%}", unknown="、".join(r.unknown_labels), lost="、".join(r.lost_values)))
+    src = source_text(chunk) if chunk is not None else None  # made once: grounding and the facts read it
     if chunk is not None:
-        src = source_text(chunk)
         for key, text in strings(table):
             status, start, end = locate(src, text, config.fuzzy_threshold)
             page, bbox, line, conf = where(src, start, end) if end > start else (None, None, None, None)
@@ -108,7 +108,7 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
         expected = _filled_count(chunk, table, rules)
         if expected is not None and expected != len(table.indicators):
             v.findings.append(_finding("COUNT-01", table, ref, None, [], extracted=len(table.indicators), source=expected))
-    v.facts = _facts(table, chunk, unsure, config)
+    v.facts = _facts(table, chunk, unsure, config, src)
     for key, (conf, page, bbox, line) in unsure.items():
         if key == "title":  # the heading is no value a reviewer checks: an unsure title is no finding
             continue
@@ -149,7 +149,7 @@ _MULTI_YEAR = re.compile(r"(?<![年度当本])(?:中期|项目期|实施期|项�
 _CARRYOVER = re.compile(r"上年结转(?:资金)?" + _NOT_LABEL + r"{0,8}?([0-9][0-9,]*(?:\.[0-9]+)?)\s*(亿元|万元|万|元)?")
 
 
-def _facts(table: ExtractedTable, chunk: Chunk | None, unsure: dict, config: ReviewConfig) -> TableFacts:
+def _facts(table: ExtractedTable, chunk: Chunk | None, unsure: dict, config: ReviewConfig, src=None) -> TableFacts:
     """What the review rules may rely on: unsure fields (OCR, an unsure reading), whether the source prints the
     unit of its amounts, and the amounts the contract has no field for (multi-year total, 上年结转)."""
     from .review_rules import mark_unsure
@@ -160,7 +160,7 @@ def _facts(table: ExtractedTable, chunk: Chunk | None, unsure: dict, config: Rev
             facts.unsure[key] = "reading_unsure"
     mark_unsure(facts, table, config)
     if chunk is not None:
-        text = source_text(chunk).text
+        text = (src or source_text(chunk)).text
         facts.funds_unit_known = bool(_FUNDS_UNIT.search(text))
         unit = next((u for u in ("万元", "亿元", "元") if re.search(r"[（(]\s*(?:单位[:：]?\s*)?" + u, text)), "万元")
         for attr, pattern in (("multi_year_total", _MULTI_YEAR), ("carryover", _CARRYOVER)):

@@ -130,7 +130,9 @@ class ReportSet:
         return tmp
 
     def write(self, name: str, parts: Iterable[str]) -> None:
-        with open(self.target(name), "w", encoding="utf-8") as f:
+        """Write a report (to the temporary file reserved for it by target(), else a new one)."""
+        tmp = next((t for t, final in self.pending if final == self.out / name), None) or self.target(name)
+        with open(tmp, "w", encoding="utf-8") as f:
             for part in parts:
                 f.write(part)
 
@@ -183,11 +185,13 @@ def write_reports(checked: Iterable[Checked], out: Path, images: bool = True, ma
     split = len(checked) > PART_SIZE
     with ReportSet(out) as reports:
         run = _RunSummary(out)
+        writers: list = []
         try:
             # the targets in this order: the list returned below keeps it
-            writers = [_FindingsJson(reports, out), _Pages(reports, "md", split, run),
-                       _Xlsx(reports.target("review.xlsx"), run),
-                       _Pages(reports, "html", split, run, images, max_crops)]
+            writers.append(_FindingsJson(reports, out))
+            writers.append(_Pages(reports, "md", split, run))
+            writers.append(_Xlsx(reports.target("review.xlsx"), run))
+            writers.append(_Pages(reports, "html", split, run, images, max_crops))
             parts = _chunks(checked, PART_SIZE) if split else iter([list(checked)])
             for k, part in enumerate(parts, 1):
                 run.add(part, (k - 1) * PART_SIZE + 1)
@@ -195,6 +199,10 @@ def write_reports(checked: Iterable[Checked], out: Path, images: bool = True, ma
                     w.add(k, part)
             for w in writers:
                 w.close()
+        except BaseException:
+            for w in writers:  # their own temporary files (ReportSet removes the reports' own)
+                w.abort()
+            raise
         finally:
             run.close()
         written = list(reports.paths)
@@ -290,6 +298,10 @@ class _FindingsJson:
         self.f.write("}\n")
         self.f.close()
 
+    def abort(self) -> None:
+        self.tables.close()
+        self.f.close()
+
 
 class _Pages:
     """review.md or review.html: one page for a small run; else a page per PART_SIZE projects as
@@ -299,7 +311,8 @@ class _Pages:
                  max_crops: int = 400):
         self.reports, self.ext, self.split, self.run = reports, ext, split, run
         self.images, self.budget = images, max_crops
-        self.path = reports.target(f"review.{ext}")
+        self.name = f"review.{ext}"
+        reports.target(self.name)
 
     def _render(self, part: list[Checked], first: int) -> Iterable[str]:
         if self.ext == "md":
@@ -310,20 +323,17 @@ class _Pages:
 
     def add(self, k: int, part: list[Checked]) -> None:
         if not self.split:
-            _write(self.path, self._render(part, 1))
+            self.reports.write(self.name, self._render(part, 1))
         else:
             self.reports.write(f"review-p{k:03d}.{self.ext}", self._render(part, (k - 1) * PART_SIZE + 1))
 
     def close(self) -> None:
         if self.split:
             env = _md_env if self.ext == "md" else _env
-            _write(self.path, env.get_template(f"review_index.{self.ext}.j2").generate(**self.run.index(self.ext)))
+            self.reports.write(self.name, env.get_template(f"review_index.{self.ext}.j2").generate(**self.run.index(self.ext)))
 
-
-def _write(path: Path, parts: Iterable[str]) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for part in parts:
-            f.write(part)
+    def abort(self) -> None:
+        pass
 
 
 def _context(checked: list[Checked], first: int = 1) -> dict:
@@ -662,6 +672,16 @@ class _Xlsx:
         for title, (headers, _widths) in self.SHEETS.items():  # written after the rows, so counted now
             self.sheets[title].auto_filter.ref = f"A1:{get_column_letter(len(headers))}{self.rows[title] + 1}"
         self.wb.save(self.path)
+
+    def abort(self) -> None:
+        """Close the sheets and remove their temporary files (openpyxl keeps them until it saves)."""
+        for ws in self.sheets.values():
+            try:
+                if not ws.closed:
+                    ws.close()
+                ws._writer.cleanup()
+            except Exception:  # noqa: BLE001 -- already failing: the first error is the one to report
+                pass
 
 
 def _xlsx_rows(checked: list[Checked], title: str, first: int = 1):
