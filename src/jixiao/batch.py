@@ -427,6 +427,18 @@ def conclude_stream(outcomes: list[FileOutcome], load: Callable, config: ReviewC
     return spill
 
 
+def _spill_adapters():
+    from pydantic import TypeAdapter
+
+    global _ADAPTERS
+    if _ADAPTERS is None:
+        _ADAPTERS = (TypeAdapter(list[Grounding]), TypeAdapter(list[Finding]))
+    return _ADAPTERS
+
+
+_ADAPTERS = None
+
+
 class CheckedSpill:
     """The checked tables of a run, kept in an anonymous temporary file (gone with the process,
     even a killed one) and read back one by one each time they are iterated: the reports make a
@@ -444,12 +456,13 @@ class CheckedSpill:
         self.by_file: dict[str, dict[str, int]] = {}
 
     def add(self, c: Checked, path: Path | None = None) -> None:
-        record = {"ref": c.ref, "table": c.table.model_dump(mode="json"),
-                  "groundings": [g.model_dump(mode="json") for g in c.groundings],
-                  "findings": [f.model_dump(mode="json") for f in c.findings], "grade": c.grade,
-                  "outcomes": c.outcomes, "score": c.score}
+        # four lines a table, the models through pydantic's own JSON (serialised and validated in
+        # Rust: the reports read every table back, and this is most of what that costs)
+        a = _spill_adapters()
         self.file.seek(0, 2)
-        self.file.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+        self.file.write(b"\n".join((json.dumps([c.ref, c.grade, c.outcomes, c.score], ensure_ascii=False).encode(),
+                                    c.table.model_dump_json().encode(), a[0].dump_json(c.groundings),
+                                    a[1].dump_json(c.findings))) + b"\n")
         self.n += 1
         self.indicators += len(c.table.indicators)
         self.findings += len(c.findings)
@@ -466,16 +479,17 @@ class CheckedSpill:
         self.file.flush()
         self.file.seek(0)
         at = 0
+        groundings, findings = _spill_adapters()
         while True:
-            self.file.seek(at)
-            line = self.file.readline()
-            if not line:
+            self.file.seek(at)  # another pass may have moved the file between two tables of this one
+            head = self.file.readline()
+            if not head:
                 return
+            table, grounded, found = self.file.readline(), self.file.readline(), self.file.readline()
             at = self.file.tell()
-            r = json.loads(line)
-            yield Checked(r["ref"], ExtractedTable.model_validate(r["table"]),
-                          [Grounding.model_validate(g) for g in r["groundings"]],
-                          [Finding.model_validate(f) for f in r["findings"]], r["grade"], r["outcomes"], r["score"])
+            ref, grade, outcomes, score = json.loads(head)
+            yield Checked(ref, ExtractedTable.model_validate_json(table), groundings.validate_json(grounded),
+                          findings.validate_json(found), grade, outcomes, score)
 
     def __getitem__(self, index):
         if isinstance(index, slice):

@@ -326,12 +326,11 @@ def indicators(c: _Ctx) -> None:
     costs = [i for i in t.indicators if i.level2 == "成本指标"]
     all_costs_percent = bool(costs) and all(i.unit in ("%", "‰") for i in costs)
     for n, ind in enumerate(t.indicators):
-        src = c.ind_sources(n)
         name, vt = ind.name, ind.value_text or ""
         ctx = dict(name=name, value_text=vt, level2=ind.level2, unit=ind.unit, operator=ind.operator)
 
-        def emit(rule: str, **extra) -> None:
-            c.emit(rule, name, src, rests_on=[f"indicators[{n}]"], **{**ctx, **extra})
+        def emit(rule: str, **extra) -> None:  # the sources are made only for a finding
+            c.emit(rule, name, c.ind_sources(n), rests_on=[f"indicators[{n}]"], **{**ctx, **extra})
 
         if re.search(r"\d", vt) and ind.value is None and not _DATE_LIKE.search(vt):
             # a number the parser could not read: the numeric rules on this indicator cannot judge it
@@ -386,7 +385,7 @@ def indicators(c: _Ctx) -> None:
         if (ind.level2 == "成本指标" and ind.operator in ("=", "≤") and c.total is not None
                 and c.money_sides_known("COST-01", ind) and money is not None
                 and abs(money - c.total) <= cfg.funds_tolerance):
-            c.emit("COST-01", name, src, rests_on=[f"indicators[{n}]", "funds"], **ctx)
+            c.emit("COST-01", name, c.ind_sources(n), rests_on=[f"indicators[{n}]", "funds"], **ctx)
         if ind.level2 == "成本指标" and all_costs_percent:
             emit("COST-02")
         if "满意" in name and ind.value is not None:
