@@ -615,7 +615,7 @@ class BatchIndex:
         self.config = config
         self.db = sqlite3.connect("")  # "": private, temporary, on disk
         self.db.executescript("""
-            PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8000;
+            PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -2000;
             CREATE TABLE tables (k INTEGER PRIMARY KEY, grp INTEGER, project TEXT);
             CREATE TABLE groups (key TEXT PRIMARY KEY, grp INTEGER) WITHOUT ROWID;
             CREATE TABLE originals (content TEXT PRIMARY KEY, place TEXT) WITHOUT ROWID;
