@@ -549,8 +549,11 @@ class _JsonListWriter:
         self.first = True
 
     def add(self, item) -> None:
-        body = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-        self.f.write(("[\n  " if self.first else ",\n  ") + body)
+        self.add_json(json.dumps(item, ensure_ascii=False, indent=2))
+
+    def add_json(self, text: str) -> None:
+        """An item already encoded, as `json.dumps(item, ensure_ascii=False, indent=2)` encodes it."""
+        self.f.write(("[\n  " if self.first else ",\n  ") + text.replace("\n", "\n  "))
         self.first = False
 
     def close(self) -> None:

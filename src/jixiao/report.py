@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import re
 from collections import defaultdict
@@ -282,7 +283,7 @@ class _FindingsJson:
     def add(self, _k: int, part: list[Checked]) -> None:
         for c in part:
             for f in c.findings:
-                self.found.add(_capped(f.model_dump(mode="json")))
+                self.found.add_json(_finding_json(f))
             self.summaries.add(_capped(table_summary(c)))
 
     def close(self) -> None:
@@ -300,6 +301,21 @@ class _FindingsJson:
     def abort(self) -> None:
         self.tables.close()
         self.f.close()
+
+
+_EXOTIC_NUMBER = re.compile(r"\d[eE][-+]?\d")
+
+
+def _finding_json(f: Finding) -> str:
+    """A finding as findings.json writes it: `json.dumps(_capped(f.model_dump(mode="json")),
+    ensure_ascii=False, indent=2)`, made by pydantic's serialiser (five times faster), which writes
+    the same text except where a string needs capping (then the text is longer than CELL_CAP) or a
+    float is written with an exponent or is not finite: those take the slow way."""
+    text = f.model_dump_json(indent=2)
+    if len(text) <= CELL_CAP and not _EXOTIC_NUMBER.search(text) and all(
+            math.isfinite(x) for s in f.evidence if s.bbox for x in s.bbox):
+        return text
+    return json.dumps(_capped(f.model_dump(mode="json")), ensure_ascii=False, indent=2)
 
 
 class _Pages:
