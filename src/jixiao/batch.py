@@ -17,6 +17,7 @@ file's tables back whole (`FileRead`), and this process alone writes them out an
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import sqlite3
@@ -388,16 +389,16 @@ def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extra
         manifest.close()
 
     def load(o: FileOutcome):
+        # a file's tables and verifications, one at a time: a file of any number of tables is never held
         if not o.count or o.output is None:
             return [], []
-        tables = [ExtractedTable.model_validate(t)
-                  for t in json.loads((out / o.output).read_text(encoding="utf-8"))]
         db = sqlite3.connect(out / MANIFEST)
         try:
             row = db.execute("SELECT verification FROM files WHERE path = ?", (str(o.path.resolve()),)).fetchone()
         finally:
             db.close()
-        return tables, _verifications(row[0])
+        return ((ExtractedTable.model_validate(t) for t in read_json_list(out / o.output)),
+                (_verification(v) for v in read_json_list(io.StringIO(row[0]))))
 
     return outcomes, conclude_stream(outcomes, load, settings.review, out)
 
@@ -408,9 +409,12 @@ def _slim(t: ExtractedTable) -> ExtractedTable:
 
 
 def _verifications(text: str) -> list[Verification]:
-    return [Verification([Grounding.model_validate(g) for g in v["groundings"]],
-                         [Finding.model_validate(f) for f in v["findings"]], Verification.facts_from(v.get("facts")))
-            for v in json.loads(text)]
+    return [_verification(v) for v in json.loads(text)]
+
+
+def _verification(v: dict) -> Verification:
+    return Verification([Grounding.model_validate(g) for g in v["groundings"]],
+                        [Finding.model_validate(f) for f in v["findings"]], Verification.facts_from(v.get("facts")))
 
 
 def same_content(shas: list[str]) -> dict[int, int]:
@@ -444,7 +448,9 @@ def conclude_stream(outcomes: list[FileOutcome], load: Callable, config: ReviewC
         line = f"same content as {shown(outcomes[j].path)}: one submission given twice"
         if line not in outcomes[i].warnings:
             outcomes[i].warnings.append(line)
-    paths: list[Path] = []
+    from collections import deque
+
+    paths: deque[Path] = deque()  # the input of each table under review: one or two at a time
 
     def verified():
         paths.clear()
@@ -459,12 +465,24 @@ def conclude_stream(outcomes: list[FileOutcome], load: Callable, config: ReviewC
 
     spill = CheckedSpill(folder)
     try:
-        for k, c in enumerate(check_stream(verified, config)):
-            spill.add(c, paths[k])
+        for c in check_stream(verified, config):
+            spill.add(c, paths.popleft())
     except BaseException:
         spill.close()
         raise
     return spill
+
+
+def _spill_adapters():
+    from pydantic import TypeAdapter
+
+    global _ADAPTERS
+    if _ADAPTERS is None:
+        _ADAPTERS = (TypeAdapter(list[Grounding]), TypeAdapter(list[Finding]))
+    return _ADAPTERS
+
+
+_ADAPTERS = None
 
 
 class CheckedSpill:
@@ -484,12 +502,13 @@ class CheckedSpill:
         self.by_file: dict[str, dict[str, int]] = {}
 
     def add(self, c: Checked, path: Path | None = None) -> None:
-        record = {"ref": c.ref, "table": c.table.model_dump(mode="json"),
-                  "groundings": [g.model_dump(mode="json") for g in c.groundings],
-                  "findings": [f.model_dump(mode="json") for f in c.findings], "grade": c.grade,
-                  "outcomes": c.outcomes, "score": c.score}
+        # four lines a table, the models through pydantic's own JSON (serialised and validated in
+        # Rust: the reports read every table back, and this is most of what that costs)
+        a = _spill_adapters()
         self.file.seek(0, 2)
-        self.file.write(json.dumps(record, ensure_ascii=False).encode() + b"\n")
+        self.file.write(b"\n".join((json.dumps([c.ref, c.grade, c.outcomes, c.score], ensure_ascii=False).encode(),
+                                    c.table.model_dump_json().encode(), a[0].dump_json(c.groundings),
+                                    a[1].dump_json(c.findings))) + b"\n")
         self.n += 1
         self.indicators += len(c.table.indicators)
         self.findings += len(c.findings)
@@ -506,16 +525,17 @@ class CheckedSpill:
         self.file.flush()
         self.file.seek(0)
         at = 0
+        groundings, findings = _spill_adapters()
         while True:
-            self.file.seek(at)
-            line = self.file.readline()
-            if not line:
+            self.file.seek(at)  # another pass may have moved the file between two tables of this one
+            head = self.file.readline()
+            if not head:
                 return
+            table, grounded, found = self.file.readline(), self.file.readline(), self.file.readline()
             at = self.file.tell()
-            r = json.loads(line)
-            yield Checked(r["ref"], ExtractedTable.model_validate(r["table"]),
-                          [Grounding.model_validate(g) for g in r["groundings"]],
-                          [Finding.model_validate(f) for f in r["findings"]], r["grade"], r["outcomes"], r["score"])
+            ref, grade, outcomes, score = json.loads(head)
+            yield Checked(ref, ExtractedTable.model_validate_json(table), groundings.validate_json(grounded),
+                          findings.validate_json(found), grade, outcomes, score)
 
     def __getitem__(self, index):
         if isinstance(index, slice):
@@ -608,12 +628,66 @@ class _JsonListWriter:
         self.first = True
 
     def add(self, item) -> None:
-        body = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-        self.f.write(("[\n  " if self.first else ",\n  ") + body)
+        self.add_json(json.dumps(item, ensure_ascii=False, indent=2))
+
+    def add_json(self, text: str) -> None:
+        """An item already encoded, as `json.dumps(item, ensure_ascii=False, indent=2)` encodes it."""
+        self.f.write(("[\n  " if self.first else ",\n  ") + text.replace("\n", "\n  "))
         self.first = False
 
     def close(self) -> None:
         self.f.write("[]\n" if self.first else "\n]\n")
+
+
+def read_json_list(source, chunk: int = 1 << 20) -> Iterator:
+    """The items of a JSON list (a path, or an open text stream), one at a time, as json_list wrote
+    them: a file of any number of tables is read in chunks and never held whole."""
+    decoder = json.JSONDecoder()
+    f = open(source, encoding="utf-8") if isinstance(source, (str, Path)) else source
+    buf, at, eof = "", 0, False
+
+    def more() -> None:
+        nonlocal buf, at, eof
+        data = f.read(chunk)
+        eof = not data
+        buf, at = buf[at:] + data, 0
+
+    def skip() -> str:  # past whitespace, reading on as needed: the next character, "" at the end
+        nonlocal at
+        while True:
+            while at < len(buf) and buf[at] in " \t\r\n":
+                at += 1
+            if at < len(buf) or eof:
+                return buf[at:at + 1]
+            more()
+
+    try:
+        more()
+        if skip() != "[":
+            raise ValueError("not a JSON list")
+        at += 1
+        first = True
+        while (c := skip()) != "]":
+            if not first:
+                if c != ",":
+                    raise ValueError(f"expected ',' or ']' in a JSON list, got {c!r}")
+                at += 1
+                skip()
+            while True:  # an item cut by the end of the chunk read so far: read on and parse it again
+                try:
+                    item, end = decoder.raw_decode(buf, at)
+                    if end < len(buf) or eof:
+                        break
+                except json.JSONDecodeError:
+                    if eof:
+                        raise
+                more()
+            at = end
+            first = False
+            yield item
+    finally:
+        if f is not source:
+            f.close()
 
 
 def json_list(items) -> Iterator[str]:

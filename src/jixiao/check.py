@@ -82,8 +82,8 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
             [Source(text=x, page=None, bbox=None, line=None) for x in r.lost_values + r.unknown_labels],
             severity="错误" if r.lost_values else "警告",
             coverage=f"{r.coverage:.0%}", unknown="、".join(r.unknown_labels), lost="、".join(r.lost_values)))
+    src = source_text(chunk) if chunk is not None else None  # made once: grounding and the facts read it
     if chunk is not None:
-        src = source_text(chunk)
         for key, text in strings(table):
             status, start, end = locate(src, text, config.fuzzy_threshold)
             page, bbox, line, conf = where(src, start, end) if end > start else (None, None, None, None)
@@ -113,7 +113,7 @@ def verify(table: ExtractedTable, ref: str, chunk: Chunk | None, config: ReviewC
         expected = _filled_count(chunk, table, rules)
         if expected is not None and expected != len(table.indicators):
             v.findings.append(_finding("COUNT-01", table, ref, None, [], extracted=len(table.indicators), source=expected))
-    v.facts = _facts(table, chunk, unsure, config)
+    v.facts = _facts(table, chunk, unsure, config, src)
     for key, (conf, page, bbox, line) in unsure.items():
         if key == "title":  # the heading is no value a reviewer checks: an unsure title is no finding
             continue
@@ -156,7 +156,7 @@ _MULTI_YEAR = re.compile(r"(?<![年度当本])(?:中期|项目期|实施期|项�
 _CARRYOVER = re.compile(r"上年结转(?:资金)?" + _NOT_LABEL + r"{0,8}?([0-9][0-9,]*(?:\.[0-9]+)?)\s*(亿元|万元|万|元)?")
 
 
-def _facts(table: ExtractedTable, chunk: Chunk | None, unsure: dict, config: ReviewConfig) -> TableFacts:
+def _facts(table: ExtractedTable, chunk: Chunk | None, unsure: dict, config: ReviewConfig, src=None) -> TableFacts:
     """What the review rules may rely on: unsure fields (OCR, an unsure reading), whether the source prints the
     unit of its amounts, and the amounts the contract has no field for (multi-year total, 上年结转)."""
     from .review_rules import mark_unsure
@@ -167,7 +167,7 @@ def _facts(table: ExtractedTable, chunk: Chunk | None, unsure: dict, config: Rev
             facts.unsure[key] = "reading_unsure"
     mark_unsure(facts, table, config)
     if chunk is not None:
-        text = source_text(chunk).text
+        text = (src or source_text(chunk)).text
         facts.funds_unit_known = bool(_FUNDS_UNIT.search(text))
         unit = next((u for u in ("万元", "亿元", "元") if re.search(r"[（(]\s*(?:单位[:：]?\s*)?" + u, text)), "万元")
         for attr, pattern in (("multi_year_total", _MULTI_YEAR), ("carryover", _CARRYOVER)):
@@ -253,30 +253,29 @@ def conclude_stream(verified: Callable[[], Iterable[tuple[str, ExtractedTable, V
                     config: ReviewConfig) -> Iterator[Checked]:
     """The review rules (batch rules included) over verified tables, each table's outcomes and grade.
 
-    `verified()` gives (ref, table, verification) in order and is called twice: once for the batch
-    rules over light views of every table, once to review each table and yield it, so a run of any
-    size is never held whole.  A table whose source is damaged (SRC-01) gets no 完整性 comments:
-    what is missing was lost with the source, not left out by the department."""
+    `verified()` gives (ref, table, verification) in order and is called twice: once to index every
+    table for the batch rules (review_rules.BatchIndex, on disk), once to review each table and yield
+    it, so a run of any size is never held whole.  A table whose source is damaged (SRC-01) gets no
+    完整性 comments: what is missing was lost with the source, not left out by the department."""
     from .findings import held_severities, suggested_grade, table_score
-    from .review_rules import BatchView, batch_rules, facts_of, review_table
+    from .review_rules import batch_index, facts_of, review_table
 
-    views = [BatchView(ref, t) for ref, t, _v in verified()]
-    frequent, error = batch_rules(views, config)
-    for k, (ref, t, v) in enumerate(verified()):
-        found, outcomes = review_table(ref, t, config, frequent, v.facts or facts_of(t, config), views[k], error,
-                                       len(views))
-        views[k] = None  # done with
-        findings = list(v.findings) + found
-        rules = {**_verification_outcomes(t, v), **outcomes}
-        if any(f.rule == "SRC-01" for f in findings):
-            for f in findings:
-                if f.dimension == "完整性":
-                    rules[f.rule] = {"outcome": "could_not_check", "reasons": ["原件损坏"]}
-            findings = [f for f in findings if f.dimension != "完整性"]
-        rules.update({r: {"outcome": "not_applicable", "reasons": []} for r in RULES if r not in rules})  # AI-*: no model
-        held = held_severities(rules)
-        yield Checked(ref, t, v.groundings, findings, suggested_grade(findings, config, held),
-                      {r: rules[r] for r in RULES}, table_score(findings, config, held))
+    index, frequent, error = batch_index((t for _ref, t, _v in verified()), config)
+    with index:
+        for k, (ref, t, v) in enumerate(verified()):
+            found, outcomes = review_table(ref, t, config, frequent, v.facts or facts_of(t, config), index.emitted(k),
+                                           error, index.count)
+            findings = list(v.findings) + found
+            rules = {**_verification_outcomes(t, v), **outcomes}
+            if any(f.rule == "SRC-01" for f in findings):
+                for f in findings:
+                    if f.dimension == "完整性":
+                        rules[f.rule] = {"outcome": "could_not_check", "reasons": ["原件损坏"]}
+                findings = [f for f in findings if f.dimension != "完整性"]
+            rules.update({r: {"outcome": "not_applicable", "reasons": []} for r in RULES if r not in rules})  # AI-*: no model
+            held = held_severities(rules)
+            yield Checked(ref, t, v.groundings, findings, suggested_grade(findings, config, held),
+                          {r: rules[r] for r in RULES}, table_score(findings, config, held))
 
 
 def conclude(verified: list[tuple[str, ExtractedTable, Verification]], config: ReviewConfig) -> list[Checked]:

@@ -235,6 +235,7 @@ _env = jinja2.Environment(
     autoescape=False,  # plain text: escaping happens in each report's own format
     undefined=jinja2.StrictUndefined,
     keep_trailing_newline=False,
+    auto_reload=False,  # templates ship with the package: a finding need not stat its file to be drafted
 )
 
 

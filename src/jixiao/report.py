@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import os
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from copy import copy
 from pathlib import Path
 
 import jinja2
@@ -131,7 +131,9 @@ class ReportSet:
         return tmp
 
     def write(self, name: str, parts: Iterable[str]) -> None:
-        with open(self.target(name), "w", encoding="utf-8") as f:
+        """Write a report (to the temporary file reserved for it by target(), else a new one)."""
+        tmp = next((t for t, final in self.pending if final == self.out / name), None) or self.target(name)
+        with open(tmp, "w", encoding="utf-8") as f:
             for part in parts:
                 f.write(part)
 
@@ -174,32 +176,36 @@ def _chunks(checked: Iterable[Checked], size: int) -> Iterator[list[Checked]]:
 def write_reports(checked: Iterable[Checked], out: Path, images: bool = True, max_crops: int = 400) -> list[Path]:
     """findings.json, review.md, review.xlsx and review.html, as one set (see ReportSet).
 
-    `checked` is a list, or anything with a length that can be iterated again and again (a run's
-    spill of checked tables): every report is written piece by piece, one part at a time.  A run
+    `checked` is a list, or anything with a length that can be iterated (a run's spill of checked
+    tables).  It is read once, PART_SIZE tables at a time, and every report takes each part in turn:
+    reading a table back costs more than writing it, and no report holds more than one part.  A run
     of more than PART_SIZE projects gets review.html and review.md as an index with one page per
-    PART_SIZE projects beside them."""
+    PART_SIZE projects beside them (the index is written last, from a few figures per project kept
+    aside in a temporary file)."""
     out.mkdir(parents=True, exist_ok=True)
     split = len(checked) > PART_SIZE
     with ReportSet(out) as reports:
-        reports.write("findings.json", findings_json(checked))
-        if not split:
-            small = list(checked)
-            reports.write("review.md", render_markdown_parts(small))
-        else:
-            index = _index(checked, "md")
-            reports.write("review.md", _md_env.get_template("review_index.md.j2").generate(**index))
-            for k, part in enumerate(_chunks(checked, PART_SIZE), 1):
-                reports.write(f"review-p{k:03d}.md", render_markdown_parts(part, first=(k - 1) * PART_SIZE + 1))
-        _save_xlsx(checked, reports.target("review.xlsx"))
-        if not split:
-            reports.write("review.html", render_html_parts(small, images, max_crops))
-        else:
-            index = _index(checked, "html")
-            reports.write("review.html", _env.get_template("review_index.html.j2").generate(**index))
-            budget = max_crops
-            for k, part in enumerate(_chunks(checked, PART_SIZE), 1):
-                reports.write(f"review-p{k:03d}.html", render_html_parts(part, images, budget, first=(k - 1) * PART_SIZE + 1))
-                budget = max(0, budget - PART_SIZE)
+        run = _RunSummary(out)
+        writers: list = []
+        try:
+            # the targets in this order: the list returned below keeps it
+            writers.append(_FindingsJson(reports, out))
+            writers.append(_Pages(reports, "md", split, run))
+            writers.append(_Xlsx(reports.target("review.xlsx"), run))
+            writers.append(_Pages(reports, "html", split, run, images, max_crops))
+            parts = _chunks(checked, PART_SIZE) if split else iter([list(checked)])
+            for k, part in enumerate(parts, 1):
+                run.add(part, (k - 1) * PART_SIZE + 1)
+                for w in writers:
+                    w.add(k, part)
+            for w in writers:
+                w.close()
+        except BaseException:
+            for w in writers:  # their own temporary files (ReportSet removes the reports' own)
+                w.abort()
+            raise
+        finally:
+            run.close()
         written = list(reports.paths)
     keep = {p.name for p in written}
     for stale in out.iterdir():  # pages of an earlier, larger run
@@ -208,32 +214,142 @@ def write_reports(checked: Iterable[Checked], out: Path, images: bool = True, ma
     return [p for p in written if not _PART.match(p.name)]
 
 
-def _index(checked: Iterable[Checked], ext: str) -> dict:
-    """The index page of a split report: one row per project, linking to its page; the rows are
-    made as the page is written (one pass over the run for the header and totals first)."""
-    totals = getattr(checked, "totals", None)
-    departments, years = set(), set()
-    count = 0
-    for c in checked:
-        count += 1
-        t = c.table
-        if t.competent_department:
-            departments.add(t.competent_department)
-        if t.year:
-            years.add(str(t.year))
-    if totals is None:
-        totals = severity_counts(f for c in checked for f in c.findings)
+class _RunSummary:
+    """What the index pages and the ranking need of the whole run, gathered part by part: the
+    header, the totals, each department's scores, and a row per project (in a temporary file)."""
 
-    def rows():
-        for n, c in enumerate(checked, 1):
+    def __init__(self, folder: Path):
+        import tempfile
+
+        self.rows = tempfile.TemporaryFile("w+b", dir=folder)
+        self.count = 0
+        self.totals = dict.fromkeys(SEVERITY_ORDER, 0)
+        self.departments: set[str] = set()
+        self.years: set[str] = set()
+        self.ranking = _Ranking()
+
+    def add(self, part: list[Checked], first: int) -> None:
+        lines = []
+        for n, c in enumerate(part, first):
             t = c.table
-            yield {"n": n, "page": f"review-p{(n - 1) // PART_SIZE + 1:03d}.{ext}",
-                   "name": t.project_name or "（未识别项目名称）", "department": t.competent_department or "—",
-                   "total": t.funds.total_all_levels, "counts": severity_counts(c.findings), "grade": c.grade}
+            counts = severity_counts(c.findings)
+            for s, v in counts.items():
+                self.totals[s] += v
+            if t.competent_department:
+                self.departments.add(t.competent_department)
+            if t.year:
+                self.years.add(str(t.year))
+            self.ranking.add(c, counts)
+            lines.append(json.dumps({"n": n, "name": t.project_name or "（未识别项目名称）",
+                                     "department": t.competent_department or "—", "total": t.funds.total_all_levels,
+                                     "counts": counts, "grade": c.grade}, ensure_ascii=False))
+        self.count += len(part)
+        if lines:
+            self.rows.write(("\n".join(lines) + "\n").encode())
 
-    pages = [{"page": f"review-p{k + 1:03d}.{ext}", "first": k * PART_SIZE + 1, "last": min(count, (k + 1) * PART_SIZE)}
-             for k in range(-(-count // PART_SIZE))]
-    return {"rows": rows(), "pages": pages, "totals": dict(totals), "header": _header(departments, years), "count": count}
+    def index(self, ext: str) -> dict:
+        """The index page of a split report: one row per project, linking to its page."""
+        def rows():
+            self.rows.flush()
+            self.rows.seek(0)
+            for line in self.rows:
+                r = json.loads(line)
+                yield {"n": r["n"], "page": f"review-p{(r['n'] - 1) // PART_SIZE + 1:03d}.{ext}", **r}
+
+        count = self.count
+        pages = [{"page": f"review-p{k + 1:03d}.{ext}", "first": k * PART_SIZE + 1, "last": min(count, (k + 1) * PART_SIZE)}
+                 for k in range(-(-count // PART_SIZE))]
+        return {"rows": rows(), "pages": pages, "totals": dict(self.totals),
+                "header": _header(self.departments, self.years), "count": count}
+
+    def close(self) -> None:
+        self.rows.close()
+
+
+class _FindingsJson:
+    """findings.json, streamed: {"findings": [...], "tables": [...]}; the table summaries wait in a
+    temporary file until the last finding is written.  Every string capped (CELL_CAP)."""
+
+    def __init__(self, reports: ReportSet, folder: Path):
+        import tempfile
+
+        from .batch import _JsonListWriter
+
+        self.f = open(reports.target("findings.json"), "w", encoding="utf-8")
+        self.tables = tempfile.TemporaryFile("w+", encoding="utf-8", dir=folder)
+        self.f.write('{"findings": ')
+        self.found, self.summaries = _JsonListWriter(), _JsonListWriter()
+        self.found.f, self.summaries.f = self.f, self.tables
+
+    def add(self, _k: int, part: list[Checked]) -> None:
+        for c in part:
+            for f in c.findings:
+                self.found.add_json(_finding_json(f))
+            self.summaries.add(_capped(table_summary(c)))
+
+    def close(self) -> None:
+        import shutil
+
+        self.found.close()
+        self.f.write(', "tables": ')
+        self.summaries.close()
+        self.tables.seek(0)
+        shutil.copyfileobj(self.tables, self.f)
+        self.tables.close()
+        self.f.write("}\n")
+        self.f.close()
+
+    def abort(self) -> None:
+        self.tables.close()
+        self.f.close()
+
+
+_EXOTIC_NUMBER = re.compile(r"\d[eE][-+]?\d")
+
+
+def _finding_json(f: Finding) -> str:
+    """A finding as findings.json writes it: `json.dumps(_capped(f.model_dump(mode="json")),
+    ensure_ascii=False, indent=2)`, made by pydantic's serialiser (five times faster), which writes
+    the same text except where a string needs capping (then the text is longer than CELL_CAP) or a
+    float is written with an exponent or is not finite: those take the slow way."""
+    text = f.model_dump_json(indent=2)
+    if len(text) <= CELL_CAP and not _EXOTIC_NUMBER.search(text) and all(
+            math.isfinite(x) for s in f.evidence if s.bbox for x in s.bbox):
+        return text
+    return json.dumps(_capped(f.model_dump(mode="json")), ensure_ascii=False, indent=2)
+
+
+class _Pages:
+    """review.md or review.html: one page for a small run; else a page per PART_SIZE projects as
+    they come, and the index page (its name reserved now, so the set keeps its order) at the end."""
+
+    def __init__(self, reports: ReportSet, ext: str, split: bool, run: _RunSummary, images: bool = True,
+                 max_crops: int = 400):
+        self.reports, self.ext, self.split, self.run = reports, ext, split, run
+        self.images, self.budget = images, max_crops
+        self.name = f"review.{ext}"
+        reports.target(self.name)
+
+    def _render(self, part: list[Checked], first: int) -> Iterable[str]:
+        if self.ext == "md":
+            return render_markdown_parts(part, first=first)
+        parts = render_html_parts(part, self.images, self.budget, first=first)
+        self.budget = max(0, self.budget - PART_SIZE)
+        return parts
+
+    def add(self, k: int, part: list[Checked]) -> None:
+        if not self.split:
+            self.reports.write(self.name, self._render(part, 1))
+        else:
+            self.reports.write(f"review-p{k:03d}.{self.ext}", self._render(part, (k - 1) * PART_SIZE + 1))
+
+    def close(self) -> None:
+        if self.split:
+            env = _md_env if self.ext == "md" else _env
+            self.reports.write(self.name, env.get_template(f"review_index.{self.ext}.j2").generate(**self.run.index(self.ext)))
+
+    def abort(self) -> None:
+        pass
 
 
 def _context(checked: list[Checked], first: int = 1) -> dict:
@@ -289,19 +405,36 @@ def read_findings(path: Path) -> list[dict]:
 
 def department_ranking(checked: list[Checked]) -> list[dict]:
     """主管部门 ranked by the mean score of their tables (findings.table_score), best first."""
-    groups: dict[str, list[Checked]] = defaultdict(list)
+    ranking = _Ranking()
     for c in checked:
-        groups[c.table.competent_department or "（未识别主管部门）"].append(c)
-    rows = []
-    for dept, cs in groups.items():
-        scores = [c.score for c in cs if c.score is not None]
-        counts = severity_counts([f for c in cs for f in c.findings])
-        rows.append({"department": dept, "tables": len(cs), "mean": round(sum(scores) / len(scores), 1) if scores else None,
-                     "lowest": min(scores) if scores else None, **counts})
-    rows.sort(key=lambda r: (-(r["mean"] or 0), r["department"]))
-    for n, r in enumerate(rows, 1):
-        r["rank"] = n
-    return rows
+        ranking.add(c)
+    return ranking.rows()
+
+
+class _Ranking:
+    """The ranking by 主管部门, summed table by table: a few figures per department, never the tables."""
+
+    def __init__(self):
+        self.groups: dict[str, dict] = {}
+
+    def add(self, c: Checked, counts: dict[str, int] | None = None) -> None:
+        g = self.groups.setdefault(c.table.competent_department or "（未识别主管部门）",
+                                   {"tables": 0, "sum": 0, "scored": 0, "lowest": None, **dict.fromkeys(SEVERITY_ORDER, 0)})
+        g["tables"] += 1
+        if c.score is not None:
+            g["sum"] += c.score
+            g["scored"] += 1
+            g["lowest"] = c.score if g["lowest"] is None else min(g["lowest"], c.score)
+        for s, n in (counts or severity_counts(c.findings)).items():
+            g[s] += n
+
+    def rows(self) -> list[dict]:
+        rows = [{"department": dept, "tables": g["tables"], "mean": round(g["sum"] / g["scored"], 1) if g["scored"] else None,
+                 "lowest": g["lowest"], **{s: g[s] for s in SEVERITY_ORDER}} for dept, g in self.groups.items()]
+        rows.sort(key=lambda r: (-(r["mean"] or 0), r["department"]))
+        for n, r in enumerate(rows, 1):
+            r["rank"] = n
+        return rows
 
 
 AUDIT_SECTIONS = ("总体目标", "产出指标", "效益指标", "满意度指标")
@@ -455,14 +588,20 @@ def write_xlsx(checked: list[Checked], path: Path) -> None:
 
 
 def _save_xlsx(checked: list[Checked], path: Path) -> None:
-    # write-only mode streams rows to disk: linear time and flat memory for runs of any size
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
+    xlsx = _Xlsx(path)
+    for k, part in enumerate(_chunks(checked, PART_SIZE), 1):
+        xlsx.add(k, part)
+    xlsx.close()
 
-    wb = Workbook(write_only=True)
-    sheets = {
+
+class _Xlsx:
+    """review.xlsx through XlsxWriter in its constant-memory mode, which streams each sheet's rows to
+    a temporary file of its own: every sheet takes each part of the run in turn (linear time, flat
+    memory), and the ranking by 主管部门, known only at the end, is its last sheet.  (XlsxWriter
+    writes a cell in about half the time openpyxl's write-only mode takes, which made a quarter of
+    `jixiao run`; openpyxl stays the reader of workbooks.)"""
+
+    SHEETS = {
         "项目": (["序号", "项目名称", "主管部门", "实施单位", "项目属性", "项目期", "年度资金总额（万元）", "财政拨款（万元）",
                   "年度总体目标", "年度目标", "指标数", "错误", "警告", "建议", "建议等级", "来源文件", "页码",
                   "得分", "审核结论", "规则核查"],
@@ -472,64 +611,93 @@ def _save_xlsx(checked: list[Checked], path: Path) -> None:
                  [6, 24, 12, 16, 30, 14, 8, 10, 8, 8, 70, 8, 30]),
         "审核意见": (["序号", "项目名称", "审核维度", "严重度", "规则", "指标", "审核意见", "依据", "页码", "来源文件", "起草"],
                     [6, 24, 10, 8, 10, 26, 80, 40, 8, 30, 8]),
-        **_review_sheets(checked),
+        "审核表": (["序号", "项目名称", "主管部门", *AUDIT_SECTIONS, "需补充完善事项", "审核结论", "得分", "来源文件"],
+                   [6, 26, 18, 40, 50, 40, 40, 50, 12, 8, 30]),
+        "部门排名": (["排名", "主管部门", "项目数", "平均得分", "最低得分", "错误", "警告", "建议"],
+                     [6, 30, 8, 10, 10, 8, 8, 8]),
     }
-    # rows are made sheet by sheet as they are written: nothing of the whole run is held twice
-    count = {"项目": len(checked), "指标": getattr(checked, "indicators", None), "审核意见": getattr(checked, "findings", None)}
-    if count["指标"] is None or count["审核意见"] is None:
-        count.update({"指标": sum(len(c.table.indicators) for c in checked), "审核意见": sum(len(c.findings) for c in checked)})
-    rows = {title: _xlsx_rows(checked, title) for title in sheets}
-    review_rows = _review_sheet_rows(checked)  # a few cells per table: the 审核表 and the ranking
-    rows.update(review_rows)
-    count.update({title: len(r) for title, r in review_rows.items()})
-    bold, wrap = Font(bold=True), Alignment(wrap_text=True, vertical="top")
-    fills = {s: PatternFill("solid", fgColor=colour) for s, colour in SEVERITY_COLOURS.items()}
     # only these columns get a style: wrapped long text, and the severity colour; the rest are
     # plain values (styling every cell triples the time on large runs)
-    styled = {"项目": {1, 8, 9, 14}, "指标": {4, 9, 10}, "审核意见": {3, 5, 6, 7}, "审核表": {1, 2, 3, 4, 5, 6, 7},
+    STYLED = {"项目": {1, 8, 9, 14}, "指标": {4, 9, 10}, "审核意见": {3, 5, 6, 7}, "审核表": {1, 2, 3, 4, 5, 6, 7},
               "部门排名": set()}
-    for title, (headers, widths) in sheets.items():
-        ws = wb.create_sheet(title)
-        for col, width in enumerate(widths, 1):
-            ws.column_dimensions[get_column_letter(col)].width = width
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{count[title] + 1}"
-        head = []
-        for h in headers:
-            cell = WriteOnlyCell(ws, value=h)
-            cell.font = bold
-            head.append(cell)
-        ws.append(head)
-        # one styled template cell per severity: copying its style array is cheap, while assigning
-        # style objects cell by cell re-registers (and re-hashes) them each time
-        templates = {}
-        for severity in (None, *fills):
-            template = WriteOnlyCell(ws)
-            template.alignment = wrap
+
+    def __init__(self, path: Path, run: _RunSummary | None = None):
+        import xlsxwriter
+
+        self.path, self.run = path, run
+        self.ranking = run.ranking if run is not None else _Ranking()
+        # every cell typed by its writer (write_string, write_number): no string becomes a formula,
+        # a number or a link by its looks
+        self.wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                                                  "strings_to_urls": False})
+        bold = self.wb.add_format({"bold": True})
+        # one format per severity (None: wrapped text only), and the same as text for cells that
+        # look like a formula (=, +, -, @): shown as they are, with Excel's quote prefix, never run
+        self.formats = {}
+        for severity in (None, *SEVERITY_COLOURS):
+            props = {"text_wrap": True, "valign": "top"}
             if severity:
-                template.fill = fills[severity]
-            templates[severity] = template._style
-        for values, severity in rows[title]:
-            style = templates.get(severity, templates[None])
-            out = []
-            for col, v in enumerate(values):
-                formula_like = _formula_like(v)
-                if col in styled[title] or formula_like:
-                    cell = WriteOnlyCell(ws, value=v)
-                    cell._style = copy(style)
-                    if formula_like:
-                        cell.data_type = "s"  # text, never a formula, shown as it is (no apostrophe)
-                        cell._style.quotePrefix = 1
-                        cell.number_format = "@"
-                    v = cell
-                out.append(v)
-            ws.append(out)
-    wb.save(path)
+                props.update(pattern=1, bg_color="#" + SEVERITY_COLOURS[severity])
+            self.formats[severity] = (self.wb.add_format(props),
+                                      self.wb.add_format({**props, "quote_prefix": True, "num_format": "@"}))
+        self.sheets, self.rows = {}, {}
+        for title, (headers, widths) in self.SHEETS.items():
+            ws = self.wb.add_worksheet(title)
+            for col, width in enumerate(widths):
+                ws.set_column(col, col, width)
+            ws.freeze_panes(1, 0)
+            for col, h in enumerate(headers):
+                ws.write_string(0, col, h, bold)
+            self.sheets[title], self.rows[title] = ws, 0
+
+    def append(self, title: str, values: list, severity: str | None) -> None:
+        ws, styled = self.sheets[title], self.STYLED[title]
+        style, as_text = self.formats.get(severity, self.formats[None])
+        self.rows[title] = row = self.rows[title] + 1
+        for col, v in enumerate(values):
+            if isinstance(v, str):
+                v = cap(v)
+                if _formula_like(v):
+                    ws.write_string(row, col, v, as_text)
+                else:
+                    ws.write_string(row, col, v, style if col in styled else None)
+            elif v is None:
+                if col in styled:
+                    ws.write_blank(row, col, None, style)
+            else:
+                ws.write_number(row, col, v, style if col in styled else None)
+
+    def add(self, k: int, part: list[Checked]) -> None:
+        first = (k - 1) * PART_SIZE + 1
+        for title in ("项目", "指标", "审核意见"):
+            for values, severity in _xlsx_rows(part, title, first):
+                self.append(title, values, severity)
+        for values, severity in _audit_rows(part, first):
+            self.append("审核表", values, severity)
+        if self.run is None:
+            for c in part:
+                self.ranking.add(c)
+
+    def close(self) -> None:
+        for r in self.ranking.rows():
+            self.append("部门排名", [r["rank"], r["department"], r["tables"], r["mean"], r["lowest"], r["错误"], r["警告"],
+                                 r["建议"]], None)
+        for title, (headers, _widths) in self.SHEETS.items():  # written after the rows, so counted now
+            self.sheets[title].autofilter(0, 0, self.rows[title], len(headers) - 1)
+        self.wb.close()
+
+    def abort(self) -> None:
+        """Remove the sheets' temporary files (XlsxWriter removes them only as it closes the workbook)."""
+        for ws in self.sheets.values():
+            if getattr(ws, "row_data_fh", None) is not None:
+                ws.row_data_fh.close()
+            if getattr(ws, "row_data_filename", None):
+                Path(ws.row_data_filename).unlink(missing_ok=True)
 
 
-def _xlsx_rows(checked: list[Checked], title: str):
+def _xlsx_rows(checked: list[Checked], title: str, first: int = 1):
     """(values, severity) for each row of one sheet of review.xlsx."""
-    for n, c in enumerate(checked, 1):
+    for n, c in enumerate(checked, first):
         t = c.table
         if title == "项目":
             counts = severity_counts(c.findings)
@@ -558,21 +726,11 @@ def _xlsx_rows(checked: list[Checked], title: str):
 # Review content of review.xlsx: the official 审核表 and the ranking by 主管部门 (sheets of their own)
 
 
-def _review_sheets(checked: list[Checked]) -> dict[str, tuple[list[str], list[int]]]:
-    return {"审核表": (["序号", "项目名称", "主管部门", *AUDIT_SECTIONS, "需补充完善事项", "审核结论", "得分", "来源文件"],
-                       [6, 26, 18, 40, 50, 40, 40, 50, 12, 8, 30]),
-            "部门排名": (["排名", "主管部门", "项目数", "平均得分", "最低得分", "错误", "警告", "建议"],
-                         [6, 30, 8, 10, 10, 8, 8, 8])}
-
-
-def _review_sheet_rows(checked: list[Checked]) -> dict[str, list[tuple[list, str | None]]]:
-    audit = []
-    for n, c in enumerate(checked, 1):
+def _audit_rows(checked: list[Checked], first: int = 1):
+    """(values, severity) for each row of the 审核表 sheet: a few cells per table."""
+    for n, c in enumerate(checked, first):
         form = audit_form(c)
         cells = ["\n".join(f"{i}. {m}" for i, m in enumerate(form["sections"][s], 1)) or "无意见"
                  for s in (*AUDIT_SECTIONS, "需补充完善事项")]
-        audit.append(([n, form["project"], form["department"], *cells, form["conclusion"], form["score"],
-                       form["source_file"]], None))
-    ranking = [([r["rank"], r["department"], r["tables"], r["mean"], r["lowest"], r["错误"], r["警告"], r["建议"]], None)
-               for r in department_ranking(checked)]
-    return {"审核表": audit, "部门排名": ranking}
+        yield ([n, form["project"], form["department"], *cells, form["conclusion"], form["score"],
+                form["source_file"]], None)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from .findings import OUTCOMES, REASONS, RULES, SUPERSEDES, Finding, ReviewConfig, Source, TableFacts, make_finding
-from .models import ExtractedTable, Indicator, indicator_path
+from .models import ExtractedTable, Indicator, TableData, indicator_path
 from .values import TO_WAN, squash
 
 # §4.2 lexicons
@@ -326,12 +326,11 @@ def indicators(c: _Ctx) -> None:
     costs = [i for i in t.indicators if i.level2 == "成本指标"]
     all_costs_percent = bool(costs) and all(i.unit in ("%", "‰") for i in costs)
     for n, ind in enumerate(t.indicators):
-        src = c.ind_sources(n)
         name, vt = ind.name, ind.value_text or ""
         ctx = dict(name=name, value_text=vt, level2=ind.level2, unit=ind.unit, operator=ind.operator)
 
-        def emit(rule: str, **extra) -> None:
-            c.emit(rule, name, src, rests_on=[f"indicators[{n}]"], **{**ctx, **extra})
+        def emit(rule: str, **extra) -> None:  # the sources are made only for a finding
+            c.emit(rule, name, c.ind_sources(n), rests_on=[f"indicators[{n}]"], **{**ctx, **extra})
 
         if re.search(r"\d", vt) and ind.value is None and not _DATE_LIKE.search(vt):
             # a number the parser could not read: the numeric rules on this indicator cannot judge it
@@ -386,7 +385,7 @@ def indicators(c: _Ctx) -> None:
         if (ind.level2 == "成本指标" and ind.operator in ("=", "≤") and c.total is not None
                 and c.money_sides_known("COST-01", ind) and money is not None
                 and abs(money - c.total) <= cfg.funds_tolerance):
-            c.emit("COST-01", name, src, rests_on=[f"indicators[{n}]", "funds"], **ctx)
+            c.emit("COST-01", name, c.ind_sources(n), rests_on=[f"indicators[{n}]", "funds"], **ctx)
         if ind.level2 == "成本指标" and all_costs_percent:
             emit("COST-02")
         if "满意" in name and ind.value is not None:
@@ -588,98 +587,187 @@ APPLIES: dict[str, Callable[[_Ctx], bool]] = {
 
 
 # ---------------------------------------------------------------------------------------------
-# Batch rules and the whole review
+# Batch rules (DUP-01, BATCH-01/02) over every table of a run, through an index on disk
 
 
-def _batch_frequent(tables: list[ExtractedTable], config: ReviewConfig) -> set[str]:
-    """Bigrams in the indicator names of at least half of the batch's tables (§4.5 step 4)."""
-    if len(tables) < config.rel_batch_min_tables:
-        return set()
-    counts: dict[str, int] = {}
-    for t in tables:
-        for bg in set().union(*(_bigrams(i.name) for i in t.indicators)) if t.indicators else set():
-            counts[bg] = counts.get(bg, 0) + 1
-    return {bg for bg, n in counts.items() if 2 * n >= len(tables)}
+class BatchIndex:
+    """What the batch rules need of every table of a run (names, department, content key, indicator
+    names), kept in a private temporary SQLite database instead of memory: SQLite deletes it when
+    it is closed (it unlinks it on opening, so even a killed run leaves nothing), and holds no more
+    of it in memory than its page cache.  So the batch rules cost the same memory for 1,000 tables
+    as for 100,000.  Only the counts of the bigrams of indicator names (REL rules) stay in memory:
+    they are bounded by the vocabulary, not by the number of tables.
 
+    add() each table in run order, then run() the batch rules; emitted(k) is what they found on the
+    k-th table, in the order they found it, to be replayed onto the table's own context
+    (review_table), where sources are resolved and unsure fields hold findings back as for any rule.
+    The rules are those of §4.5: names are grouped by their normalised form and every substring of
+    4+ characters of a name is looked up among the others' whole names, so a run costs a few passes,
+    not a comparison of every pair of indicators; a table is never compared with its own copy or
+    another reading of the same project (identical content, or the same project of the same
+    department, make one group)."""
 
-def _same_project(contexts: list[_Ctx]) -> list[int]:
-    """A group number per table: tables with identical contract fields (one table submitted twice), or the same
-    project of the same department, share one; the batch rules never compare a group with itself."""
-    groups: list[int] = []
-    seen: dict[str, int] = {}
-    for n, c in enumerate(contexts):
-        content = content_key(c.t)
-        name = _norm(c.t.project_name)
-        project = f"{name}|{_norm(c.t.competent_department)}" if name else None
-        g = seen.get(content, seen.get(project) if project else None)
-        g = n if g is None else g
-        seen.setdefault(content, g)
-        if project:
-            seen.setdefault(project, g)
-        groups.append(g)
-    return groups
+    _CHUNK = 500  # names looked up in one query (SQLite's limit on parameters is 999 in old builds)
 
+    def __init__(self, config: ReviewConfig):
+        import sqlite3
 
-def duplicates(contexts: list[_Ctx]) -> None:
-    """DUP-01: one finding on every repeated copy of a table (identical contract fields, another file)."""
-    first: dict[str, int] = {}
-    for n, c in enumerate(contexts):
-        key = content_key(c.t)
-        if key in first:
-            orig = contexts[first[key]].t.provenance
-            c.emit("DUP-01", sources=c.source("project_name", c.t.project_name),
-                   other=f"{orig.source_file}" + (f" 第{orig.pages[0]}页" if orig.pages else ""))
+        self.config = config
+        self.db = sqlite3.connect("")  # "": private, temporary, on disk
+        self.db.executescript("""
+            PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -2000;
+            CREATE TABLE tables (k INTEGER PRIMARY KEY, grp INTEGER, project TEXT);
+            CREATE TABLE groups (key TEXT PRIMARY KEY, grp INTEGER) WITHOUT ROWID;
+            CREATE TABLE originals (content TEXT PRIMARY KEY, place TEXT) WITHOUT ROWID;
+            CREATE TABLE names (k INTEGER, n INTEGER, name TEXT, norm TEXT);
+            CREATE TABLE emitted (k INTEGER, finding BLOB);
+            CREATE TABLE near (a INTEGER, n INTEGER, name TEXT, b INTEGER, other TEXT);""")
+        self.count = 0
+        self.bigrams: dict[str, int] = {}
+        self.error: str | None = None
+
+    def _one(self, sql: str, *args):
+        row = self.db.execute(sql, args).fetchone()
+        return row[0] if row else None
+
+    def _emit(self, k: int, rule: str, indicator: str | None, sources, rests_on: list[str] | None, **context) -> None:
+        import pickle
+
+        self.db.execute("INSERT INTO emitted VALUES (?, ?)",
+                        (k, pickle.dumps((rule, indicator, sources, None, rests_on, context))))
+
+    def add(self, table: ExtractedTable) -> None:
+        k = self.count
+        self.count += 1
+        if table.indicators:  # §4.5 step 4: in how many tables' indicator names each bigram occurs
+            for bg in set().union(*(_bigrams(i.name) for i in table.indicators)):
+                self.bigrams[bg] = self.bigrams.get(bg, 0) + 1
+        if self.error is not None:
+            return
+        try:
+            self._add(k, table)
+        except Exception as e:  # noqa: BLE001 -- fail closed: the batch rules report `error`
+            self.error = f"{type(e).__name__}: {e}"
+
+    def _add(self, k: int, table: ExtractedTable) -> None:
+        content = content_key(table)
+        name = _norm(table.project_name)
+        project = f"{name}|{_norm(table.competent_department)}" if name else None
+        # the group: the first table with the same content, else the same project of the same department
+        g = self._one("SELECT grp FROM groups WHERE key = ?", content)
+        if g is None and project:
+            g = self._one("SELECT grp FROM groups WHERE key = ?", project)
+        g = k if g is None else g
+        self.db.executemany("INSERT OR IGNORE INTO groups VALUES (?, ?)", [(content, g)] + ([(project, g)] if project else []))
+        self.db.execute("INSERT INTO tables VALUES (?, ?, ?)", (k, g, table.project_name))
+        # DUP-01: one finding on every repeated copy of a table (identical contract fields)
+        place = self._one("SELECT place FROM originals WHERE content = ?", content)
+        if place is not None:
+            self._emit(k, "DUP-01", None, ("source", "project_name", table.project_name), None, other=place)
         else:
-            first[key] = n
+            p = table.provenance
+            self.db.execute("INSERT INTO originals VALUES (?, ?)",
+                            (content, f"{p.source_file}" + (f" 第{p.pages[0]}页" if p.pages else "")))
+        self.db.executemany("INSERT INTO names VALUES (?, ?, ?, ?)",
+                            [(k, n, ind.name, key) for n, ind in enumerate(table.indicators) if (key := _norm(ind.name))])
 
+    def run(self) -> tuple[set[str], str | None]:
+        """The batch's frequent bigrams (REL rules), and the batch rules run; the error they raised,
+        if any (then every table reports them as `error`, and none of their findings)."""
+        frequent = set()
+        if self.count >= self.config.rel_batch_min_tables:
+            frequent = {bg for bg, n in self.bigrams.items() if 2 * n >= self.count}
+        self.bigrams = {}
+        if self.error is None:
+            try:
+                self._names()
+            except Exception as e:  # noqa: BLE001 -- fail closed
+                self.error = f"{type(e).__name__}: {e}"
+        if self.error is not None:
+            self.db.execute("DELETE FROM emitted")
+        self.db.execute("CREATE INDEX emitted_k ON emitted (k)")
+        return frequent, self.error
 
-def batch(contexts: list[_Ctx]) -> None:
-    """BATCH-01/02 across the run: one finding per indicator per table, naming the other projects.
+    def _names(self) -> None:
+        """BATCH-01 (the same indicator name in another project) and BATCH-02 (a name contained in
+        another project's), one finding per indicator per table, naming the other projects."""
+        from itertools import groupby
 
-    Names are indexed (identical names grouped; every substring of 4+ characters looked up) so a
-    run of hundreds of tables costs a few passes, not a comparison of every pair of indicators.
-    A table is never compared with its own copy or another reading of the same project (_same_project).
-    """
-    group = _same_project(contexts)
-    holders: dict[str, list[tuple[int, int]]] = {}  # normalised name -> (context, indicator) pairs
-    for a, c in enumerate(contexts):
-        for n, ind in enumerate(c.t.indicators):
-            key = _norm(ind.name)
-            if key:
-                holders.setdefault(key, []).append((a, n))
-    same: dict[tuple[int, int], list[int]] = {}
-    for members in holders.values():
-        tables = {a for a, _n in members}
-        for a, n in members:
-            others = sorted(b for b in tables if group[b] != group[a])
-            if others:
-                same.setdefault((a, n), others)
-    near: dict[tuple[int, int], list[tuple[int, str]]] = {}
-    for longer, members in holders.items():
-        for size in range(4, len(longer)):
-            for i in range(len(longer) - size + 1):
-                part = longer[i:i + size]
-                for a, n in holders.get(part, ()):  # `part` is another indicator's whole name
-                    for b, m in members:
-                        if group[a] != group[b]:
-                            near.setdefault((a, n), []).append((b, contexts[b].t.indicators[m].name))
-                            near.setdefault((b, m), []).append((a, contexts[a].t.indicators[n].name))
-    for (a, n), others in same.items():
-        c, ind = contexts[a], contexts[a].t.indicators[n]
-        c.emit("BATCH-01", ind.name, c.ind_sources(n), rests_on=[f"indicators[{n}]"], name=ind.name,
-               others=_project_names(contexts, others))
-    for (a, n), pairs in near.items():
-        c, ind = contexts[a], contexts[a].t.indicators[n]
-        pairs = list(dict.fromkeys(pairs))
-        first_b, first_name = pairs[0]
-        common = ind.name if _norm(ind.name) in _norm(first_name) else first_name
-        c.emit("BATCH-02", ind.name, c.ind_sources(n), rests_on=[f"indicators[{n}]"], name=ind.name,
-               others=list(dict.fromkeys((contexts[b].t.project_name or "（未识别项目名称）", other) for b, other in pairs)),
-               common=f"“{common}”")
+        db = self.db
+        db.executescript("""
+            CREATE INDEX names_norm ON names (norm);
+            CREATE TABLE norms AS SELECT norm, MIN(rowid) AS first FROM names GROUP BY norm;
+            CREATE INDEX norms_first ON norms (first);""")
+        # every normalised name with the indicators holding it, names in the order first met
+        rows = db.execute("""SELECT names.norm, names.k, names.n, names.name, tables.grp, tables.project
+                             FROM norms JOIN names ON names.norm = norms.norm JOIN tables ON tables.k = names.k
+                             ORDER BY norms.first, names.rowid""")
+        for longer, group in groupby(rows, key=lambda r: r[0]):
+            members = [r[1:] for r in group]  # (k, n, name, grp, project)
+            grp = {k: g for k, _n, _name, g, _p in members}
+            project = {k: p for k, _n, _name, _g, p in members}
+            holders = sorted(grp)
+            for a, n, name, g, _p in members:
+                others = [b for b in holders if grp[b] != g]
+                if others:
+                    self._emit(a, "BATCH-01", name, ("indicator", n), [f"indicators[{n}]"], name=name,
+                               others=list(dict.fromkeys(project[b] or "（未识别项目名称）" for b in others)))
+            self._near(longer, members)
+        # BATCH-02, each indicator's findings in the order it was first met as a near name
+        db.executescript("""CREATE TABLE nearkeys AS SELECT a, n, MIN(rowid) AS first FROM near GROUP BY a, n;
+                            CREATE INDEX near_an ON near (a, n);""")
+        rows = db.execute("""SELECT near.a, near.n, near.name, near.b, near.other, tables.project
+                             FROM nearkeys JOIN near ON near.a = nearkeys.a AND near.n = nearkeys.n
+                             JOIN tables ON tables.k = near.b ORDER BY nearkeys.first, near.rowid""")
+        for (a, n), group in groupby(rows, key=lambda r: (r[0], r[1])):
+            pairs = {}
+            for _a, _n, name, b, other, proj in group:
+                pairs.setdefault((b, other), proj)
+            (_first_b, first_name), *_rest = pairs
+            common = name if _norm(name) in _norm(first_name) else first_name
+            self._emit(a, "BATCH-02", name, ("indicator", n), [f"indicators[{n}]"], name=name,
+                       others=list(dict.fromkeys((proj or "（未识别项目名称）", other) for (_b, other), proj in pairs.items())),
+                       common=f"“{common}”")
 
+    def _near(self, longer: str, members: list[tuple]) -> None:
+        """Every other name that is a substring (4+ characters) of `longer`, against each holder of it."""
+        parts = [longer[i:i + size] for size in range(4, len(longer)) for i in range(len(longer) - size + 1)]
+        if not parts:
+            return
+        wanted = list(dict.fromkeys(parts))
+        held: dict[str, list[tuple]] = {}
+        for start in range(0, len(wanted), self._CHUNK):
+            chunk = wanted[start:start + self._CHUNK]
+            for part, a, n, name, g in self.db.execute(
+                    f"""SELECT names.norm, names.k, names.n, names.name, tables.grp FROM names
+                        JOIN tables ON tables.k = names.k WHERE names.norm IN ({",".join("?" * len(chunk))})
+                        ORDER BY names.rowid""", chunk):
+                held.setdefault(part, []).append((a, n, name, g))
+        if not held:
+            return
+        found = []
+        for part in parts:
+            for a, n, name_a, ga in held.get(part, ()):
+                for b, m, name_b, gb, _p in members:
+                    if ga != gb:
+                        found.append((a, n, name_a, b, name_b))
+                        found.append((b, m, name_b, a, name_a))
+        self.db.executemany("INSERT INTO near VALUES (?, ?, ?, ?, ?)", found)
 
-def _project_names(contexts: list[_Ctx], indices: list[int]) -> list[str]:
-    return list(dict.fromkeys(contexts[i].t.project_name or "（未识别项目名称）" for i in indices))
+    def emitted(self, k: int) -> list[tuple]:
+        """What the batch rules found on the k-th table: (rule, indicator, sources, severity, rests_on, context)."""
+        import pickle
+
+        return [pickle.loads(f) for (f,) in self.db.execute("SELECT finding FROM emitted WHERE k = ? ORDER BY rowid", (k,))]
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> BatchIndex:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 def _apply_precedence(findings: list[Finding]) -> list[Finding]:
@@ -731,84 +819,42 @@ def _applies(rule: str, c: _Ctx) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
-# Running the rules: table rules on one table at a time; batch rules over light views of every table
+# Running the rules: table rules on one table at a time; batch rules over an index of every table
 
 
-def content_key(t) -> str:
+def content_key(t: ExtractedTable) -> str:
     """The identity of a table's content (its contract fields): equal for a table submitted twice."""
-    if isinstance(t, _Names):
-        return t.content
     import hashlib
 
-    return hashlib.sha256(t.contract().model_dump_json().encode()).hexdigest()
+    return hashlib.sha256(t.model_dump_json(include=_CONTRACT).encode()).hexdigest()
 
 
-class _Name:
-    __slots__ = ("name",)
-
-    def __init__(self, name: str):
-        self.name = name
+_CONTRACT = set(TableData.model_fields)
 
 
-class _Names:
-    """What the batch rules read of a table: its names, department, provenance and content key."""
-
-    __slots__ = ("project_name", "competent_department", "indicators", "provenance", "content")
-
-    def __init__(self, table: ExtractedTable):
-        self.project_name = table.project_name
-        self.competent_department = table.competent_department
-        self.indicators = [_Name(i.name) for i in table.indicators]
-        self.provenance = table.provenance
-        self.content = content_key(table)
-
-
-class BatchView:
-    """A table as the batch rules see it, so that they run over every table of a run without holding
-    the tables: what they emit is recorded here and replayed onto the table's own context later
-    (review_table), where sources are resolved and unsure fields hold findings back as for any rule."""
-
-    __slots__ = ("t", "ref", "emitted")
-
-    def __init__(self, ref: str, table: ExtractedTable):
-        self.ref = ref
-        self.t = _Names(table)
-        self.emitted: list[tuple] = []
-
-    def source(self, key: str, text: str | None):
-        return ("source", key, text)
-
-    def ind_sources(self, n: int):
-        return ("indicator", n)
-
-    def emit(self, rule: str, indicator: str | None = None, sources=None, severity: str | None = None,
-             rests_on: list[str] | None = None, **context) -> None:
-        self.emitted.append((rule, indicator, sources, severity, rests_on, context))
-
-
-def batch_rules(views: list[BatchView], config: ReviewConfig) -> tuple[set[str], str | None]:
-    """The batch's frequent bigrams (REL rules), and the batch rules run over all views; the error
-    they raised, if any (then every table reports them as `error`, and none of their findings)."""
-    frequent = _batch_frequent([v.t for v in views], config)
+def batch_index(tables, config: ReviewConfig) -> tuple[BatchIndex, set[str], str | None]:
+    """The batch rules run over `tables` (in run order): the index (close it when done), the batch's
+    frequent bigrams, and the error the batch rules raised, if any."""
+    index = BatchIndex(config)
     try:
-        duplicates(views)
-        batch(views)
-    except Exception as e:  # noqa: BLE001 -- fail closed
-        for v in views:
-            v.emitted = []
-        return frequent, f"{type(e).__name__}: {e}"
-    return frequent, None
+        for t in tables:
+            index.add(t)
+        frequent, error = index.run()
+    except BaseException:
+        index.close()
+        raise
+    return index, frequent, error
 
 
 def review_table(ref: str, table: ExtractedTable, config: ReviewConfig, frequent: set[str],
-                 facts: TableFacts | None, view: BatchView | None, batch_error: str | None,
+                 facts: TableFacts | None, emitted: list[tuple], batch_error: str | None,
                  batch_size: int) -> tuple[list[Finding], dict[str, dict]]:
     """One table's review findings (table rules, then what the batch rules emitted for it, then
     precedence) and every review rule's outcome on it."""
     c = _Ctx(table, ref, config, frequent, facts)
     for fn, rules in RULES_OF.items():
         _guarded(fn, rules, [c])
-    for rule, indicator, sources, severity, rests_on, context in (view.emitted if view else ()):
+    for rule, indicator, sources, severity, rests_on, context in emitted:
         if isinstance(sources, tuple):
             sources = c.source(*sources[1:]) if sources[0] == "source" else c.ind_sources(sources[1])
         c.emit(rule, indicator, sources, severity, rests_on, **context)
@@ -827,13 +873,14 @@ def review_outcomes(tables: list[tuple[str, ExtractedTable]], config: ReviewConf
     the table itself carries is known (unsure OCR values, an unsure reading)."""
     config = config or ReviewConfig()
     facts = facts or {}
-    views = [BatchView(ref, t) for ref, t in tables]
-    frequent, error = batch_rules(views, config)
     findings: list[Finding] = []
     outcomes: dict[str, dict[str, dict]] = {}
-    for (ref, t), view in zip(tables, views):
-        found, outcomes[ref] = review_table(ref, t, config, frequent, facts.get(ref), view, error, len(tables))
-        findings += found
+    index, frequent, error = batch_index((t for _ref, t in tables), config)
+    with index:
+        for k, (ref, t) in enumerate(tables):
+            found, outcomes[ref] = review_table(ref, t, config, frequent, facts.get(ref), index.emitted(k), error,
+                                                len(tables))
+            findings += found
     return findings, outcomes
 
 
