@@ -32,6 +32,7 @@ from .check import conclude_stream as check_stream
 from .document import InputError
 from .extract import Extractor, RulesExtractor
 from .fileio import OutputNames, atomic_file, not_regular, sha256_of, shown
+from .jsonlist import JsonListWriter, read_json_list
 from .findings import Finding, ReviewConfig, Source, make_finding, suggested_grade
 from .models import ExtractedTable
 from .pipeline import readings
@@ -598,7 +599,7 @@ def _write(path: Path, out: Path, manifest: Manifest, key: str, sha: str, name: 
     """A file's tables written to its output as `read(on_table)` hands them over (through a
     temporary file, renamed when the file is done: a file of any number of tables is never held in
     memory), then recorded in the manifest."""
-    writer = _JsonListWriter()
+    writer = JsonListWriter()
     outcome = None
     try:
         with atomic_file(out / name) as f:
@@ -618,86 +619,6 @@ def _write(path: Path, out: Path, manifest: Manifest, key: str, sha: str, name: 
 
 class _Discard(Exception):
     """Leave no output for a file that failed before any table was read."""
-
-
-class _JsonListWriter:
-    """Writes what json_list writes, one item at a time, into an open file."""
-
-    def __init__(self):
-        self.f = None
-        self.first = True
-
-    def add(self, item) -> None:
-        self.add_json(json.dumps(item, ensure_ascii=False, indent=2))
-
-    def add_json(self, text: str) -> None:
-        """An item already encoded, as `json.dumps(item, ensure_ascii=False, indent=2)` encodes it."""
-        self.f.write(("[\n  " if self.first else ",\n  ") + text.replace("\n", "\n  "))
-        self.first = False
-
-    def close(self) -> None:
-        self.f.write("[]\n" if self.first else "\n]\n")
-
-
-def read_json_list(source, chunk: int = 1 << 20) -> Iterator:
-    """The items of a JSON list (a path, or an open text stream), one at a time, as json_list wrote
-    them: a file of any number of tables is read in chunks and never held whole."""
-    decoder = json.JSONDecoder()
-    f = open(source, encoding="utf-8") if isinstance(source, (str, Path)) else source
-    buf, at, eof = "", 0, False
-
-    def more() -> None:
-        nonlocal buf, at, eof
-        data = f.read(chunk)
-        eof = not data
-        buf, at = buf[at:] + data, 0
-
-    def skip() -> str:  # past whitespace, reading on as needed: the next character, "" at the end
-        nonlocal at
-        while True:
-            while at < len(buf) and buf[at] in " \t\r\n":
-                at += 1
-            if at < len(buf) or eof:
-                return buf[at:at + 1]
-            more()
-
-    try:
-        more()
-        if skip() != "[":
-            raise ValueError("not a JSON list")
-        at += 1
-        first = True
-        while (c := skip()) != "]":
-            if not first:
-                if c != ",":
-                    raise ValueError(f"expected ',' or ']' in a JSON list, got {c!r}")
-                at += 1
-                skip()
-            while True:  # an item cut by the end of the chunk read so far: read on and parse it again
-                try:
-                    item, end = decoder.raw_decode(buf, at)
-                    if end < len(buf) or eof:
-                        break
-                except json.JSONDecodeError:
-                    if eof:
-                        raise
-                more()
-            at = end
-            first = False
-            yield item
-    finally:
-        if f is not source:
-            f.close()
-
-
-def json_list(items) -> Iterator[str]:
-    """`json.dumps(list(items), ensure_ascii=False, indent=2) + "\n"`, piece by piece."""
-    first = True
-    for item in items:
-        body = json.dumps(item, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-        yield ("[\n  " if first else ",\n  ") + body
-        first = False
-    yield "[]\n" if first else "\n]\n"
 
 
 def _resume(outcome: FileOutcome, out: Path, done, sha: str) -> FileOutcome | None:

@@ -253,29 +253,23 @@ class _NoOutput(Exception):
 
 
 class _StdoutTables:
-    """Tables written one at a time as `json` (one list) or `jsonl` (one a line), as _dump would."""
+    """Tables written one at a time as `json` (one list) or `jsonl` (one a line)."""
 
     def __init__(self, fmt: str, out=None):
-        self.fmt, self.out, self.first = fmt, out or sys.stdout, True
+        from .jsonlist import JsonListWriter
+
+        self.fmt, self.out = fmt, out or sys.stdout
+        self.list = JsonListWriter(self.out)
 
     def add(self, table) -> None:
-        t = table.model_dump(mode="json")
         if self.fmt == "jsonl":
-            self.out.write(json.dumps(t, ensure_ascii=False) + "\n")
+            self.out.write(json.dumps(table.model_dump(mode="json"), ensure_ascii=False) + "\n")
             return
-        body = json.dumps(t, ensure_ascii=False, indent=2).replace("\n", "\n  ")
-        self.out.write(("[\n  " if self.first else ",\n  ") + body)
-        self.first = False
+        self.list.add(table.model_dump(mode="json"))
 
     def close(self) -> None:
         if self.fmt == "json":
-            self.out.write(("[]" if self.first else "\n]") + "\n")
-
-
-def _dump(tables: list[dict], fmt: Enum) -> str:
-    if fmt.value == "jsonl":
-        return "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in tables)
-    return json.dumps(tables, ensure_ascii=False, indent=2) + "\n"
+            self.list.close()
 
 
 def print_usage(tables, backend: str = "llm", read: int | None = None) -> None:
@@ -482,11 +476,10 @@ def extract(
             outcomes.append(outcome)
             continue
         target = output / f"{names(path)}.{fmt.value}"
-        writer = _StdoutTables(fmt.value)
         outcome = None
         try:
             with atomic_file(target) as f:
-                writer.out = f
+                writer = _StdoutTables(fmt.value, f)
                 outcome = read_file(lambda t, v: writer.add(t))
                 writer.close()
                 if outcome.error and not outcome.count:

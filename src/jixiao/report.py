@@ -17,6 +17,7 @@ from markupsafe import Markup
 from .check import Checked
 from .findings import DIMENSIONS, SEVERITY_ORDER, Finding, conclusion, severity_counts, sort_key
 from .fileio import temp_path
+from .jsonlist import JsonListWriter, alike, json_list
 from .models import indicator_path
 from .report_grid import source_grids
 
@@ -109,12 +110,6 @@ def _capped(data):
     if isinstance(data, list):
         return [_capped(v) for v in data]
     return data
-
-
-def _json_list(items) -> Iterable[str]:
-    from .batch import json_list
-
-    return json_list(items)
 
 
 class ReportSet:
@@ -273,12 +268,10 @@ class _FindingsJson:
     def __init__(self, reports: ReportSet, folder: Path):
         import tempfile
 
-        from .batch import _JsonListWriter
-
         self.f = open(reports.target("findings.json"), "w", encoding="utf-8")
         self.tables = tempfile.TemporaryFile("w+", encoding="utf-8", dir=folder)
         self.f.write('{"findings": ')
-        self.found, self.summaries = _JsonListWriter(), _JsonListWriter()
+        self.found, self.summaries = JsonListWriter(), JsonListWriter()
         self.found.f, self.summaries.f = self.f, self.tables
 
     def add(self, _k: int, part: list[Checked]) -> None:
@@ -304,16 +297,13 @@ class _FindingsJson:
         self.f.close()
 
 
-_EXOTIC_NUMBER = re.compile(r"\d[eE][-+]?\d")
-
-
 def _finding_json(f: Finding) -> str:
     """A finding as findings.json writes it: `json.dumps(_capped(f.model_dump(mode="json")),
     ensure_ascii=False, indent=2)`, made by pydantic's serialiser (five times faster), which writes
     the same text except where a string needs capping (then the text is longer than CELL_CAP) or a
-    float is written with an exponent or is not finite: those take the slow way."""
+    float is written another way or is not finite (jsonlist.alike): those take the slow way."""
     text = f.model_dump_json(indent=2)
-    if len(text) <= CELL_CAP and not _EXOTIC_NUMBER.search(text) and all(
+    if len(text) <= CELL_CAP and alike(text) and all(
             math.isfinite(x) for s in f.evidence if s.bbox for x in s.bbox):
         return text
     return json.dumps(_capped(f.model_dump(mode="json")), ensure_ascii=False, indent=2)
@@ -391,9 +381,9 @@ def findings_json(checked) -> Iterable[str]:
     """findings.json, streamed: {"findings": [...], "tables": [...]}, passing over the checked tables
     twice (they may be a spill file) and never holding them all; every string capped (CELL_CAP)."""
     yield '{"findings": '
-    yield from _json_list(_capped(f.model_dump(mode="json")) for c in checked for f in c.findings)
+    yield from json_list(_capped(f.model_dump(mode="json")) for c in checked for f in c.findings)
     yield ', "tables": '
-    yield from _json_list(_capped(table_summary(c)) for c in checked)
+    yield from json_list(_capped(table_summary(c)) for c in checked)
     yield "}\n"
 
 
