@@ -20,6 +20,7 @@ from pathlib import Path
 from markupsafe import Markup, escape
 
 from .models import indicator_path
+from .readers.cells import column_letters
 
 ROWS_AROUND = 6  # rows shown above and below the value's row
 COLS_AROUND = 10  # columns shown left and right of the value's column
@@ -48,14 +49,6 @@ def parse_cell(address: str) -> tuple[str, int, int, bool] | None:
     if m:
         return m.group("t"), int(m.group("row")), int(m.group("col")), False
     return None
-
-
-def _letters(col: int) -> str:
-    s = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        s = chr(65 + rem) + s
-    return s
 
 
 def _short(text: str) -> str:
@@ -184,7 +177,7 @@ def _render(cells: dict, window: tuple[int, int, int, int], hits: set[tuple[int,
     if labels != "text":
         parts.append(Markup("<tr><th></th>"))
         for c in range(c0, c1 + 1):
-            parts.append(Markup("<th>{}</th>").format(_letters(c) if labels == "sheet" else f"C{c}"))
+            parts.append(Markup("<th>{}</th>").format(column_letters(c) if labels == "sheet" else f"C{c}"))
         parts.append(Markup("</tr>"))
     for r in range(r0, r1 + 1):
         parts.append(Markup("<tr><th>{}</th>").format(f"R{r}" if labels == "table" else r))

@@ -21,6 +21,30 @@ ROW_H = 20.0
 # Bounds on what one file may expand to; past them the file is refused with one line.
 MAX_CELLS = 1_000_000  # filled cells in one file
 MAX_TEXT = 64 * 1024 * 1024  # characters of cell text in one file
+MAX_XML = 64 * 1024 * 1024  # bytes of an office file's members once unpacked (xlsx, ods, docx)
+MAX_RATIO = 200  # unpacked / packed size of a member above 1 MiB: past it, a zip bomb
+
+
+def check_zip(infos, what: str) -> None:
+    """Refuse an office zip (xlsx, ods, docx) whose members unpack past MAX_XML in all, or one of
+    which unpacks more than MAX_RATIO-fold (a zip bomb), before anything is unpacked."""
+    total = 0
+    for i in infos:
+        total += i.file_size
+        if i.file_size > 2**20 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+            raise InputError(f"{what} member {i.filename} expands {i.file_size // max(i.compress_size, 1)}-fold "
+                             "(a zip bomb?): refused")
+    if total > MAX_XML:
+        raise InputError(f"{what} expands to {total // 2**20} MiB: refused as too large")
+
+
+def column_letters(col: int) -> str:
+    """A spreadsheet column's letters from its 1-based number (1 → A, 27 → AA)."""
+    s = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        s = chr(65 + rem) + s
+    return s
 
 
 @dataclass(slots=True)

@@ -28,8 +28,8 @@ from pathlib import Path
 
 from ..document import InputError, Row
 from . import cells
-from .cells import Budget, GridCell, clean_lines, grid_rows
-from .sheet import MAX_RATIO, MAX_XML, _letter, _sheet_ref, shown_number
+from .cells import Budget, GridCell, check_zip, clean_lines, column_letters, grid_rows
+from .sheet import _sheet_ref, shown_number
 
 MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
 TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
@@ -51,14 +51,7 @@ def is_ods(path: Path) -> bool:
 
 
 def _check_zip(z: zipfile.ZipFile) -> zipfile.ZipInfo:
-    total = 0
-    for i in z.infolist():
-        total += i.file_size
-        if i.file_size > 2**20 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
-            raise InputError(f"spreadsheet member {i.filename} expands {i.file_size // max(i.compress_size, 1)}-fold "
-                             "(a zip bomb?): refused")
-    if total > MAX_XML:
-        raise InputError(f"spreadsheet expands to {total // 2**20} MiB: refused as too large")
+    check_zip(z.infolist(), "spreadsheet")
     try:
         return z.getinfo("content.xml")
     except KeyError:
@@ -187,7 +180,7 @@ class _Sheet:
                 for col, rs, cs, lines, text in filled:
                     self.budget.take(text)
                     self.cells.append(GridCell(r, col, rs, cs, lines,
-                                               f"{self.ref}!{_letter(col + 1)}{r + 1}{self.mark}{row_mark}"
+                                               f"{self.ref}!{column_letters(col + 1)}{r + 1}{self.mark}{row_mark}"
                                                f"{self._col_mark(col)}"))
         self.r += repeat
 

@@ -21,19 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..document import InputError, Row
-from .cells import Budget, GridCell, clean_lines, grid_rows
+from .cells import Budget, GridCell, check_zip, clean_lines, column_letters, grid_rows
 
-MAX_XML = 64 * 1024 * 1024  # bytes of a workbook's members once unpacked
-MAX_RATIO = 200  # unpacked / packed size of a member above 1 MiB
 MAX_XLS = 64 * 1024 * 1024  # bytes of an .xls file
-
-
-def _letter(col: int) -> str:
-    s = ""
-    while col:
-        col, rem = divmod(col - 1, 26)
-        s = chr(65 + rem) + s
-    return s
 
 
 def _sheet_ref(name: str) -> str:
@@ -137,14 +127,7 @@ def _check_zip(path: Path) -> None:
         raise InputError("not an Excel workbook (no xl/workbook.xml in the zip)")
     if "xl/workbook.bin" in names:
         raise InputError("binary Excel workbook (.xlsb) is not supported: save it as .xlsx")
-    total = 0
-    for i in infos:
-        total += i.file_size
-        if i.file_size > 2**20 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
-            raise InputError(f"workbook member {i.filename} expands {i.file_size // max(i.compress_size, 1)}-fold "
-                             "(a zip bomb?): refused")
-    if total > MAX_XML:
-        raise InputError(f"workbook expands to {total // 2**20} MiB: refused as too large")
+    check_zip(infos, "workbook")
 
 
 def xlsx_pages(path: Path) -> Iterator[list[Row]]:
@@ -193,7 +176,7 @@ def _xlsx_sheet(ws, page: int, budget: Budget, merged_type) -> list[Row]:
         budget.take(text)
         rs, cs = spans.get((r, c), (1, 1))
         mark = sheet_mark + ("（隐藏行）" if r in hidden_rows else "") + ("（隐藏列）" if c in hidden_cols else "")
-        cells.append(GridCell(r - 1, c - 1, rs, cs, lines, f"{ref}!{_letter(c)}{r}{mark}"))
+        cells.append(GridCell(r - 1, c - 1, rs, cs, lines, f"{ref}!{column_letters(c)}{r}{mark}"))
     return grid_rows(cells, page)
 
 
@@ -262,5 +245,5 @@ def _xls_sheet(book, sh, page: int, budget: Budget) -> list[Row]:
             rs, cs = spans.get((r, c), (1, 1))
             col_info = sh.colinfo_map.get(c)
             mark = sheet_mark + row_mark + ("（隐藏列）" if col_info is not None and col_info.hidden else "")
-            cells.append(GridCell(r, c, rs, cs, lines, f"{ref}!{_letter(c + 1)}{r + 1}{mark}"))
+            cells.append(GridCell(r, c, rs, cs, lines, f"{ref}!{column_letters(c + 1)}{r + 1}{mark}"))
     return grid_rows(cells, page)

@@ -15,11 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..document import InputError, Row
-from .cells import ROW_H, Budget, GridCell, clean_lines, grid_rows, text_rows
+from .cells import MAX_RATIO, MAX_XML, ROW_H, Budget, GridCell, clean_lines, grid_rows, text_rows
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-MAX_XML = 64 * 1024 * 1024  # bytes of document.xml once unpacked
-MAX_RATIO = 200
 MAX_COLS = 2000
 
 
