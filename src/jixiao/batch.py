@@ -17,7 +17,6 @@ file's tables back whole (`FileRead`), and this process alone writes them out an
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import sqlite3
@@ -69,9 +68,15 @@ class Manifest:
             self.db.execute("""CREATE TABLE IF NOT EXISTS files (
                 path TEXT PRIMARY KEY, sha256 TEXT, settings TEXT, output TEXT, tables INTEGER,
                 status TEXT, error TEXT, verification TEXT, ts REAL)""")
+            # a row per verified table (a file of any number of tables is never one value in memory);
+            # files.verification is left empty (manifests of earlier versions are read again)
+            self.db.execute("""CREATE TABLE IF NOT EXISTS verifications (
+                path TEXT, n INTEGER, json TEXT, PRIMARY KEY (path, n))""")
 
     def done(self, path: Path, sha: str, settings: str) -> sqlite3.Row | None:
-        row = self.db.execute("SELECT output, verification, status, error FROM files WHERE path = ? AND sha256 = ? "
+        """(output, number of verifications recorded, status, error) of a finished input, or None."""
+        row = self.db.execute("SELECT output, (SELECT COUNT(*) FROM verifications v WHERE v.path = files.path), "
+                              "status, error FROM files WHERE path = ? AND sha256 = ? "
                               "AND settings = ? AND status IN ('done', 'failed')",
                               (str(path.resolve()), sha, settings)).fetchone()
         return row
@@ -81,19 +86,33 @@ class Manifest:
         rows = self.db.execute("SELECT output, path FROM files WHERE output IS NOT NULL").fetchall()
         return {Path(output).stem: path for output, path in rows}
 
-    def record(self, path: Path, sha: str, settings: str, outcome: FileOutcome) -> None:
-        verification = json.dumps([{"groundings": [g.model_dump(mode="json") for g in v.groundings],
-                                    "findings": [f.model_dump(mode="json") for f in v.findings],
-                                    "facts": v.facts_json()}
-                                   for v in outcome.verifications], ensure_ascii=False)
+    def record(self, path: Path, sha: str, settings: str, outcome: FileOutcome, verifications: Iterable[str] = ()) -> None:
+        """The input done, with its verifications (each as `verification_json` gives it), at once."""
         status = "failed" if outcome.error and not outcome.count else "done"
+        key = str(path.resolve())
         with self.db:
             self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (str(path.resolve()), sha, settings, outcome.output, outcome.count, status,
-                             outcome.error, verification, time.time()))
+                            (key, sha, settings, outcome.output, outcome.count, status,
+                             outcome.error, None, time.time()))
+            self.db.execute("DELETE FROM verifications WHERE path = ?", (key,))
+            self.db.executemany("INSERT INTO verifications VALUES (?, ?, ?)",
+                                ((key, n, text) for n, text in enumerate(verifications)))
+
+    def verifications(self, path: Path) -> Iterator[Verification]:
+        """An input's verifications in order, one at a time."""
+        for (text,) in self.db.execute("SELECT json FROM verifications WHERE path = ? ORDER BY n",
+                                       (str(path.resolve()),)):
+            yield _verification(json.loads(text))
 
     def close(self) -> None:
         self.db.close()
+
+
+def verification_json(v: Verification) -> str:
+    """One verification as the manifest keeps it (one line)."""
+    return json.dumps({"groundings": [g.model_dump(mode="json") for g in v.groundings],
+                       "findings": [f.model_dump(mode="json") for f in v.findings],
+                       "facts": v.facts_json()}, ensure_ascii=False)
 
 
 def read_one(path: Path, extractor: Extractor, read: ReadOptions, config: ReviewConfig | None = None,
@@ -127,14 +146,14 @@ def read_one(path: Path, extractor: Extractor, read: ReadOptions, config: Review
                     v = verify(table, ref, reading.chunk, config, reading.rules) if config is not None else None
                     marked += _mark_table(table, v, ref, damage)
                     outcome.count += 1
-                    if on_table is not None:
+                    if on_table is not None:  # the caller keeps the table and its verification
                         on_table(table, v)
                         if table.llm is not None:
                             outcome.tables.append(_slim(table))
                     else:
                         outcome.tables.append(table)  # the chunk is not kept
-                    if v is not None:
-                        outcome.verifications.append(v)
+                        if v is not None:
+                            outcome.verifications.append(v)
     except Exception as e:  # one broken input must not stop the batch
         _failed(outcome, e, debug)
     if on_table is None:  # damage noticed only after a table was read (a repair at the end) is added to it
@@ -393,24 +412,23 @@ def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extra
         # a file's tables and verifications, one at a time: a file of any number of tables is never held
         if not o.count or o.output is None:
             return [], []
-        db = sqlite3.connect(out / MANIFEST)
-        try:
-            row = db.execute("SELECT verification FROM files WHERE path = ?", (str(o.path.resolve()),)).fetchone()
-        finally:
-            db.close()
-        return ((ExtractedTable.model_validate(t) for t in read_json_list(out / o.output)),
-                (_verification(v) for v in read_json_list(io.StringIO(row[0]))))
+        return ((ExtractedTable.model_validate(t) for t in read_json_list(out / o.output)), _recorded(out, o.path))
 
     return outcomes, conclude_stream(outcomes, load, settings.review, out)
+
+
+def _recorded(out: Path, path: Path) -> Iterator[Verification]:
+    """An input's verifications, read from the manifest as they are needed."""
+    manifest = Manifest(out)
+    try:
+        yield from manifest.verifications(path)
+    finally:
+        manifest.close()
 
 
 def _slim(t: ExtractedTable) -> ExtractedTable:
     """What the usage lines need of a table read by a model."""
     return t.model_copy(update={"indicators": [], "evidence": {}, "overall_goals": [], "annual_goals": []})
-
-
-def _verifications(text: str) -> list[Verification]:
-    return [_verification(v) for v in json.loads(text)]
 
 
 def _verification(v: dict) -> Verification:
@@ -586,10 +604,7 @@ def _plan(path: Path, out: Path, manifest: Manifest, key: str, names: OutputName
     done = None if force else manifest.done(path, sha, key)
     if done is not None:
         resumed = _resume(FileOutcome(path, sha=sha), out, done, sha)
-        if resumed is not None:  # read back from its output: keep no more than a read file does
-            resumed.count = len(resumed.tables)
-            resumed.tables = [_slim(t) for t in resumed.tables if t.llm is not None]
-            resumed.verifications = []  # the review reads them back from the manifest
+        if resumed is not None:  # read back from its output, keeping no more than a read file does
             return resumed
     return sha, name
 
@@ -599,21 +614,31 @@ def _write(path: Path, out: Path, manifest: Manifest, key: str, sha: str, name: 
     """A file's tables written to its output as `read(on_table)` hands them over (through a
     temporary file, renamed when the file is done: a file of any number of tables is never held in
     memory), then recorded in the manifest."""
+    import tempfile
+
     writer = JsonListWriter()
     outcome = None
-    try:
-        with atomic_file(out / name) as f:
-            writer.f = f
-            outcome = read(lambda t, v: writer.add(t.model_dump(mode="json")))
-            outcome.path = path  # as given here (a worker may have read it by another name)
-            writer.close()
-            if outcome.error and not outcome.count:
-                raise _Discard()
-        outcome.output = name
-    except _Discard:
-        pass
-    outcome.sha = sha
-    manifest.record(path, sha, key, outcome)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n", dir=out) as spill:  # a verification a line
+
+        def on_table(t: ExtractedTable, v: Verification | None) -> None:
+            writer.add(t.model_dump(mode="json"))
+            if v is not None:
+                spill.write(verification_json(v) + "\n")
+
+        try:
+            with atomic_file(out / name) as f:
+                writer.f = f
+                outcome = read(on_table)
+                outcome.path = path  # as given here (a worker may have read it by another name)
+                writer.close()
+                if outcome.error and not outcome.count:
+                    raise _Discard()
+            outcome.output = name
+        except _Discard:
+            pass
+        outcome.sha = sha
+        spill.seek(0)
+        manifest.record(path, sha, key, outcome, (line.rstrip("\n") for line in spill))
     return outcome
 
 
@@ -623,24 +648,27 @@ class _Discard(Exception):
 
 def _resume(outcome: FileOutcome, out: Path, done, sha: str) -> FileOutcome | None:
     """The outcome recorded for this very input, or None when its output is gone or is not its own."""
-    output, verification, status, error = done
+    output, verified, status, error = done
     outcome.resumed, outcome.error, outcome.output = True, error, output
     if status == "failed":
         return outcome
-    try:
-        data = json.loads((out / output).read_text(encoding="utf-8"))
-        outcome.tables = [ExtractedTable.model_validate(t) for t in data]
+    damaged = 0
+    try:  # the output read back a table at a time: only the slim copies of model-read tables are kept
+        for data in read_json_list(out / output):
+            t = ExtractedTable.model_validate(data)
+            if t.provenance.sha256 != sha:
+                return None  # the stored output holds another input's tables
+            outcome.count += 1
+            damaged += any(n.startswith(DAMAGE_NOTE) for n in t.notes)
+            if t.llm is not None:
+                outcome.tables.append(_slim(t))
     except Exception:  # missing, cut or replaced: read the input again
         return None
-    if any(t.provenance.sha256 != sha for t in outcome.tables):
-        return None  # the stored output holds another input's tables
-    outcome.verifications = _verifications(verification)
-    if len(outcome.verifications) != len(outcome.tables):
+    if verified != outcome.count:
         return None
-    damaged = sum(any(n.startswith(DAMAGE_NOTE) for n in t.notes) for t in outcome.tables)
     if damaged:
-        outcome.warnings.append(f"damaged source: {damaged} of {len(outcome.tables)} table(s) may be incomplete")
-    if not outcome.tables and not outcome.error:
+        outcome.warnings.append(f"damaged source: {damaged} of {outcome.count} table(s) may be incomplete")
+    if not outcome.count and not outcome.error:
         outcome.warning = "no performance target table found"
     return outcome
 

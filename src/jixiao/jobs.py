@@ -171,7 +171,6 @@ class _Whole:
                 if v is not None:
                     for f in v.findings:
                         f.table_ref = ref
-                    outcome.verifications.append(v)
                 marked += _mark_table(table, v, ref, [])  # every cell empty (damage sends it whole)
                 outcome.count += 1
                 tables.append((table, v))
