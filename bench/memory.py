@@ -68,7 +68,8 @@ def measure(command: str, tables: int, per_file: int, tmp: Path, identical: bool
                           capture_output=True, text=True, check=True)
     wall = time.perf_counter() - start
     rc, kb = map(int, done.stdout.split())
-    if rc not in (0, 1):
+    # rc 1 is findings at --fail-on's level; a run that died in its reports wrote no findings.json
+    if rc not in (0, 1) or (command == "run" and not (out / "findings.json").exists()):
         raise SystemExit(f"jixiao {command} failed with {rc}")
     return files, wall, kb / 1024
 

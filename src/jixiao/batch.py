@@ -169,18 +169,36 @@ def read_one(path: Path, extractor: Extractor, read: ReadOptions, config: Review
 OnTable = Callable[[ExtractedTable, "Verification | None"], None]
 
 
+Packed = tuple[str, "str | None"]  # a table and its verification as JSON text (FileRead)
+
+
 @dataclass
 class FileRead:
     """A file read elsewhere (another process, a Ray worker), sent back whole: its outcome and its
     tables with their verifications, in order.  The driver replays them into its output exactly as
-    `read_one` hands them over on a local read, so the outputs are the same bytes."""
+    `read_one` hands them over on a local read, so the outputs are the same bytes.
+
+    The tables travel and wait as JSON text (`pack`): the objects of a whole file's tables would
+    hold several times the memory in the driver; each is made again only as it is replayed."""
 
     outcome: FileOutcome
-    tables: list[tuple[ExtractedTable, Verification | None]]
+    packed: list[Packed]
+
+    @staticmethod
+    def pack(t: ExtractedTable, v: Verification | None) -> Packed:
+        return t.model_dump_json(), None if v is None else verification_json(v)
+
+    @staticmethod
+    def unpack(p: Packed) -> tuple[ExtractedTable, Verification | None]:
+        return ExtractedTable.model_validate_json(p[0]), None if p[1] is None else _verification(json.loads(p[1]))
+
+    @property
+    def tables(self) -> list[tuple[ExtractedTable, Verification | None]]:
+        return [self.unpack(p) for p in self.packed]
 
     def replay(self, on_table: OnTable) -> FileOutcome:
-        for t, v in self.tables:
-            on_table(t, v)
+        for p in self.packed:
+            on_table(*self.unpack(p))
         return self.outcome
 
 
@@ -200,9 +218,9 @@ def read_any(path: Path, extractor: Extractor, read: ReadOptions, config: Review
 def read_whole(path: Path, extractor: Extractor, read: ReadOptions, config: ReviewConfig | None = None,
                debug: bool = False) -> FileRead:
     """`read_one` on a worker: the tables kept to be sent back (what the driver writes out)."""
-    tables: list[tuple[ExtractedTable, Verification | None]] = []
-    outcome = read_any(path, extractor, read, config, debug, lambda t, v: tables.append((t, v)))
-    return FileRead(outcome, tables)
+    packed: list[Packed] = []
+    outcome = read_any(path, extractor, read, config, debug, lambda t, v: packed.append(FileRead.pack(t, v)))
+    return FileRead(outcome, packed)
 
 
 def _empty(table: ExtractedTable) -> bool:

@@ -173,7 +173,7 @@ class _Whole:
                         f.table_ref = ref
                 marked += _mark_table(table, v, ref, [])  # every cell empty (damage sends it whole)
                 outcome.count += 1
-                tables.append((table, v))
+                tables.append(FileRead.pack(table, v))
         _say_damage(outcome, [], marked)
         if not outcome.count:
             outcome.warning = "no performance target table found"
