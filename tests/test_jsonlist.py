@@ -40,3 +40,18 @@ def test_a_list_written_item_by_item_is_one_json_dumps_and_reads_back(items):
     assert out.getvalue() == whole
     back = list(read_json_list(io.StringIO(whole), chunk=7))  # items cut across reads
     assert json.dumps(back) == json.dumps(items)  # NaN != NaN: compare as text
+
+
+def test_a_table_with_a_digest_takes_the_fast_way():
+    """A sha256 holds `2e0`-like text in a string: only number tokens decide the encoder."""
+    import pydantic_core
+
+    from jixiao.jsonlist import alike
+
+    item = {"sha256": "47d3a15d22d79937a069b4c8f085fb44fb8a342ce21e02d5f4e1bb480d3b76e8", "bbox": [1.5, 2e-05],
+            "note": "1e-7 in words"}
+    text = pydantic_core.to_json(item, indent=2).decode()
+    assert not alike(text)  # 2e-05 is a number pydantic writes as 0.00002
+    item["bbox"] = [1.5, 72.25]
+    assert alike(pydantic_core.to_json(item, indent=2).decode())
+    assert dumps(item) == json.dumps(item, ensure_ascii=False, indent=2)
