@@ -97,6 +97,29 @@ def test_html_is_self_contained_with_page_crops(seed_run):
     assert "专线故障率" in "".join(p.text)
 
 
+def test_each_page_crop_outlines_its_own_value_only(seed_run):
+    """A crop shows one red outline, the value's box: the boxes of other crops of the same page
+    are not drawn on it (they were when boxes were drawn onto the page itself)."""
+    import base64
+
+    import numpy as np
+    import pymupdf
+
+    html = (seed_run / "review.html").read_text(encoding="utf-8")
+    crops = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    assert len(crops) >= 20
+    for data in crops:
+        pix = pymupdf.Pixmap(base64.b64decode(data))
+        rgb = np.frombuffer(pix.samples, np.uint8).reshape(pix.h, pix.w, pix.n)
+        red = (rgb[:, :, 0] > 200) & (rgb[:, :, 1] < 40) & (rgb[:, :, 2] < 40)
+        ys, xs = np.nonzero(red)
+        assert len(xs), "a crop without its box"
+        x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
+        # the outline of everything red is red all round: one box (two would leave gaps in it)
+        assert red[y0, x0:x1 + 1].all() and red[y1, x0:x1 + 1].all(), "more than one box outlined on a crop"
+        assert red[y0:y1 + 1, x0].all() and red[y0:y1 + 1, x1].all(), "more than one box outlined on a crop"
+
+
 def test_html_escapes_markup_from_the_source(tmp_path):
     seed = (FIXTURES / "seed-tables.txt").read_text(encoding="utf-8").split("\n\n\n\n")[0]
     evil = seed.replace("做实职业年金缴纳人数", "<script>alert(1)</script><b>人数</b>").replace("项目名称 财政核定做实职业年金",

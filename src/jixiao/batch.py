@@ -31,7 +31,7 @@ from .check import conclude_stream as check_stream
 from .document import InputError
 from .extract import Extractor, RulesExtractor
 from .fileio import OutputNames, atomic_file, not_regular, sha256_of, shown
-from .jsonlist import JsonListWriter, read_json_list
+from .jsonlist import JsonListWriter, dumps, read_json_list
 from .findings import Finding, ReviewConfig, Source, make_finding, suggested_grade
 from .models import ExtractedTable
 from .pipeline import readings
@@ -169,7 +169,15 @@ def read_one(path: Path, extractor: Extractor, read: ReadOptions, config: Review
 OnTable = Callable[[ExtractedTable, "Verification | None"], None]
 
 
-Packed = tuple[str, "str | None"]  # a table and its verification as JSON text (FileRead)
+# A table and its verification as the text they are written out as: the table as an item of its
+# output list (jsonlist.dumps), the verification as its manifest line (verification_json).
+Packed = tuple[str, "str | None"]
+OnText = Callable[[str, "str | None"], None]
+
+
+def packing(on_text: OnText) -> OnTable:
+    """An OnTable handing each table and verification on as the text they are written out as."""
+    return lambda t, v: on_text(*FileRead.pack(t, v))
 
 
 @dataclass
@@ -178,15 +186,17 @@ class FileRead:
     tables with their verifications, in order.  The driver replays them into its output exactly as
     `read_one` hands them over on a local read, so the outputs are the same bytes.
 
-    The tables travel and wait as JSON text (`pack`): the objects of a whole file's tables would
-    hold several times the memory in the driver; each is made again only as it is replayed."""
+    The tables travel and wait as the very text they are written out as (`pack`): the objects of a
+    whole file's tables would hold several times the memory in the driver, and the driver only
+    writes the text (its one process does the writing for every worker, so the encoding is done
+    where the reading is)."""
 
     outcome: FileOutcome
     packed: list[Packed]
 
     @staticmethod
     def pack(t: ExtractedTable, v: Verification | None) -> Packed:
-        return t.model_dump_json(), None if v is None else verification_json(v)
+        return dumps(t.model_dump(mode="json")), None if v is None else verification_json(v)
 
     @staticmethod
     def unpack(p: Packed) -> tuple[ExtractedTable, Verification | None]:
@@ -196,9 +206,9 @@ class FileRead:
     def tables(self) -> list[tuple[ExtractedTable, Verification | None]]:
         return [self.unpack(p) for p in self.packed]
 
-    def replay(self, on_table: OnTable) -> FileOutcome:
+    def replay(self, on_text: OnText) -> FileOutcome:
         for p in self.packed:
-            on_table(*self.unpack(p))
+            on_text(*p)
         return self.outcome
 
 
@@ -596,7 +606,8 @@ def _files_done(files: list[Path], out: Path, extractor: Extractor, settings: Se
                 yield planned
             else:
                 yield _write(path, out, manifest, key, *planned,
-                             lambda on_table: read_any(path, extractor, settings.read, settings.review, debug, on_table))
+                             lambda on_text: read_any(path, extractor, settings.read, settings.review, debug,
+                                                      packing(on_text)))
         return
     # every file planned first (finished ones never leave this process), the rest read by `reader`
     plans = [(path, _plan(path, out, manifest, key, names, force)) for path in files]
@@ -628,8 +639,8 @@ def _plan(path: Path, out: Path, manifest: Manifest, key: str, names: OutputName
 
 
 def _write(path: Path, out: Path, manifest: Manifest, key: str, sha: str, name: str,
-           read: Callable[[OnTable], FileOutcome]) -> FileOutcome:
-    """A file's tables written to its output as `read(on_table)` hands them over (through a
+           read: Callable[[OnText], FileOutcome]) -> FileOutcome:
+    """A file's tables written to its output as `read(on_text)` hands them over (through a
     temporary file, renamed when the file is done: a file of any number of tables is never held in
     memory), then recorded in the manifest."""
     import tempfile
@@ -638,15 +649,15 @@ def _write(path: Path, out: Path, manifest: Manifest, key: str, sha: str, name: 
     outcome = None
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="\n", dir=out) as spill:  # a verification a line
 
-        def on_table(t: ExtractedTable, v: Verification | None) -> None:
-            writer.add(t.model_dump(mode="json"))
+        def on_text(table: str, v: str | None) -> None:
+            writer.add_json(table)
             if v is not None:
-                spill.write(verification_json(v) + "\n")
+                spill.write(v + "\n")
 
         try:
             with atomic_file(out / name) as f:
                 writer.f = f
-                outcome = read(on_table)
+                outcome = read(on_text)
                 outcome.path = path  # as given here (a worker may have read it by another name)
                 writer.close()
                 if outcome.error and not outcome.count:

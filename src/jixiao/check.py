@@ -246,7 +246,11 @@ def _verification_outcomes(t: ExtractedTable, v: Verification) -> dict[str, dict
 
 def table_ref(table: ExtractedTable, n: int) -> str:
     """A table's name within a run: its file and its place in that file (stable across resumes)."""
-    return f"{table.provenance.source_file}#{n}"
+    return table_ref_of(table.provenance.source_file, n)
+
+
+def table_ref_of(source_file: str, n: int) -> str:
+    return f"{source_file}#{n}"
 
 
 def conclude_stream(verified: Callable[[], Iterable[tuple[str, ExtractedTable, Verification]]],

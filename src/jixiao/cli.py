@@ -261,11 +261,12 @@ class _StdoutTables:
         self.fmt, self.out = fmt, out or sys.stdout
         self.list = JsonListWriter(self.out)
 
-    def add(self, table) -> None:
+    def add(self, text: str, _verification=None) -> None:
+        """A table as batch.FileRead.pack encodes it (an item of a JSON list)."""
         if self.fmt == "jsonl":
-            self.out.write(json.dumps(table.model_dump(mode="json"), ensure_ascii=False) + "\n")
+            self.out.write(json.dumps(json.loads(text), ensure_ascii=False) + "\n")
             return
-        self.list.add(table.model_dump(mode="json"))
+        self.list.add_json(text)
 
     def close(self) -> None:
         if self.fmt == "json":
@@ -446,7 +447,7 @@ def extract(
     jobs: Jobs = None,
 ) -> None:
     """Extract every performance-target table of each input into the output contract."""
-    from .batch import read_any
+    from .batch import packing, read_any
     from .fileio import OutputNames, atomic_file, shown
     from .jobs import reader
 
@@ -466,12 +467,12 @@ def extract(
         # tables are written as they are read, never held: a file of any size keeps memory flat (a
         # file read on another process comes back whole and is written the same way)
         if reads is None:
-            read_file = lambda on_table, path=path: read_any(path, extractor, settings.read, None, debug,  # noqa: E731
-                                                             on_table)
+            read_file = lambda on_text, path=path: read_any(path, extractor, settings.read, None, debug,  # noqa: E731
+                                                            packing(on_text))
         else:
             read_file = next(reads).replay
         if output is None:
-            outcome = read_file(lambda t, v: stdout.add(t))
+            outcome = read_file(stdout.add)
             _said(outcome)
             outcomes.append(outcome)
             continue
@@ -480,7 +481,7 @@ def extract(
         try:
             with atomic_file(target) as f:
                 writer = _StdoutTables(fmt.value, f)
-                outcome = read_file(lambda t, v: writer.add(t))
+                outcome = read_file(writer.add)
                 writer.close()
                 if outcome.error and not outcome.count:
                     raise _NoOutput()

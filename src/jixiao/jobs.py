@@ -13,6 +13,7 @@ OCR engines use every core by default: with N workers each one gets cores/N thre
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import threading
 import time
@@ -156,28 +157,36 @@ class _Whole:
         self.path, self.futures, self.whole = path, futures, whole
 
     def result(self):
-        from .batch import FileOutcome, FileRead, _mark_table, _say_damage
-        from .check import table_ref
+        from .batch import FileOutcome, FileRead, _say_damage
 
         parts = [f.result() for f in self.futures]
         joined = all(p["error"] is None for p in parts) and all(
             a["stop"] == b["start"] and (a["safe"] or a["stop"] == a["pages"]) for a, b in zip(parts, parts[1:]))
         if not joined:
             return self.whole()  # a damaged page, or a part starting inside a table: read it whole
-        outcome, tables, marked = FileOutcome(self.path), [], 0
+        outcome, packed = FileOutcome(self.path), []
         for part in parts:
-            for table, v in zip(part["tables"], part["verifications"] or [None] * len(part["tables"])):
-                ref = table_ref(table, outcome.count)  # its place in the whole file, as read_one counts
-                if v is not None:
-                    for f in v.findings:
-                        f.table_ref = ref
-                marked += _mark_table(table, v, ref, [])  # every cell empty (damage sends it whole)
-                outcome.count += 1
-                tables.append(FileRead.pack(table, v))
-        _say_damage(outcome, [], marked)
+            for n, (table, v) in enumerate(part["packed"]):
+                if v is not None and outcome.count:  # its findings name its place in the whole file
+                    v = _renumbered(v, part["source"], n, outcome.count + n)
+                packed.append((table, v))
+            outcome.count += len(part["packed"])
+        _say_damage(outcome, [], sum(p["marked"] for p in parts))
         if not outcome.count:
             outcome.warning = "no performance target table found"
-        return FileRead(outcome, tables)
+        return FileRead(outcome, packed)
+
+
+def _renumbered(verification: str, source: str, was: int, now: int) -> str:
+    """A verification's text (batch.verification_json) with its findings' table_ref, `source#was`
+    as the part counted, made `source#now`.  Only the value of a "table_ref" key can be preceded
+    by `"table_ref": ` in the text (a string holding it would have its quotes escaped)."""
+    from .check import table_ref_of
+
+    def pair(n: int) -> str:
+        return '"table_ref": ' + json.dumps(table_ref_of(source, n), ensure_ascii=False)
+
+    return verification.replace(pair(was), pair(now))
 
 
 def _read_part(path: Path, bounds: list[int], k: int, verify: bool, debug: bool) -> dict:
@@ -190,6 +199,7 @@ def _read_part(path: Path, bounds: list[int], k: int, verify: bool, debug: bool)
     the starts and ends, and reads the file whole where they do not fit, or where a reader noticed
     damage (whose notes and warnings a whole read words)."""
     from . import __version__
+    from .batch import FileRead, _mark_table
     from .check import table_ref, verify as verify_table
     from .chunk import Chunker, is_title
     from .fileio import sha256_of
@@ -230,15 +240,15 @@ def _read_part(path: Path, bounds: list[int], k: int, verify: bool, debug: bool)
         yield from chunker.finish()
         state["pages"] = number if state["stop"] is None else None
 
-    tables, verifications, error, damage = [], [], None, []
+    packed, marked, error, damage = [], 0, None, []
     try:
         with collecting_damage(damage):
             for reading in extractor.readings(chunks(), str(path), provenance):
                 for table in reading.tables:
-                    if verify:
-                        verifications.append(verify_table(table, table_ref(table, len(tables)), reading.chunk,
-                                                          s.review, reading.rules))
-                    tables.append(table)
+                    ref = table_ref(table, len(packed))  # its place in this part: the driver renumbers
+                    v = verify_table(table, ref, reading.chunk, s.review, reading.rules) if verify else None
+                    marked += _mark_table(table, v, ref, [])  # every cell empty (damage sends it whole)
+                    packed.append(FileRead.pack(table, v))
     except Exception as e:  # the driver reads the file whole, and words the error as a whole read does
         error = f"{type(e).__name__}: {e}"
     if damage:
@@ -249,4 +259,4 @@ def _read_part(path: Path, bounds: list[int], k: int, verify: bool, debug: bool)
     if state["start"] is None:
         state["start"] = pages
     return {"start": state["start"], "stop": state["stop"], "safe": state["safe"], "pages": pages,
-            "tables": tables, "verifications": verifications if verify else None, "error": error}
+            "packed": packed, "marked": marked, "source": str(path), "error": error}
