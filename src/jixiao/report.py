@@ -543,8 +543,27 @@ def _crops(checked: list[Checked], limit: int = 400) -> dict[tuple[str, int, tup
                 clip = pymupdf.Rect(page.rect.x0, box.y0 - 18, page.rect.x1, box.y1 + 18) & page.rect
                 pix = shown[1].get_pixmap(matrix=zoom, clip=clip)
                 _outline(pix, box * zoom)
-                crops[(src, page_no, bbox)] = "data:image/png;base64," + base64.b64encode(pix.tobytes("png")).decode()
+                crops[(src, page_no, bbox)] = "data:image/png;base64," + base64.b64encode(_png(pix)).decode()
     return crops
+
+
+def _png(pix) -> bytes:
+    """A pixmap (gray or RGB, no alpha) as PNG, deflated at zlib's fastest level.  MuPDF's own
+    writer (Pixmap.tobytes) deflates at the default level: measured on a crop, 1.7 ms against
+    0.5 ms here for a file 7% larger, and a run writes up to max_crops of them."""
+    import struct
+    import zlib
+
+    if pix.alpha or pix.n not in (1, 3):
+        return pix.tobytes("png")
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    samples, stride = pix.samples, pix.stride
+    rows = b"".join(b"\x00" + samples[y * stride:(y + 1) * stride] for y in range(pix.h))  # filter type 0: none
+    head = struct.pack(">IIBBBBB", pix.w, pix.h, 8, 2 if pix.n == 3 else 0, 0, 0, 0)  # 8 bits, RGB or gray
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", head) + chunk(b"IDAT", zlib.compress(rows, 1)) + chunk(b"IEND", b"")
 
 
 def _outline(pix, box, width: int = 2, color: tuple = (217, 0, 0)) -> None:
