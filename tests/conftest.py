@@ -98,3 +98,23 @@ def vcr_config():
 @pytest.fixture(scope="module")
 def vcr_cassette_dir(request):
     return str(ROOT / "cassettes" / request.module.__name__.split(".")[-1])
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """Processes started (directly or not) by `pid`, with their command lines (Ray's actors show
+    `ray::FileReader` there, --jobs workers `multiprocessing.spawn`)."""
+    parents, cmds = {}, {}
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            stat = (p / "stat").read_text()
+            parents[int(p.name)] = int(stat.rsplit(")", 1)[1].split()[1])
+            cmds[int(p.name)] = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+    found, frontier = {}, {pid}
+    while frontier:
+        frontier = {c for c, par in parents.items() if par in frontier and c not in found}
+        found.update({c: cmds.get(c, "") for c in frontier})
+    return found

@@ -6,7 +6,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import FIXTURES
+from conftest import FIXTURES, descendants
 
 CMD = [sys.executable, "-m", "jixiao.cli"]
 
@@ -68,6 +68,62 @@ def test_results_come_back_in_input_order_with_a_bounded_window():
         out = list(ordered(lambda i: pool.submit(work, i), range(40), 4))
     assert out == list(range(40))
     assert most[0] <= 4
+
+
+def test_a_dead_process_costs_only_the_files_in_flight_and_only_the_culprit_fails():
+    """BrokenProcessPool on item 5: every item then in flight is handed to `recover`, which reads
+    them again (here: 5 fails again, the others are read), and the run goes on in order."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from jixiao.jobs import _Done, _Failed, ordered
+
+    recovered = []
+
+    def submit(i):
+        return _Failed(BrokenProcessPool("a process died")) if i == 5 else _Done(f"read {i}")
+
+    def recover(items):
+        recovered.append(list(items))
+        return ["died" if i == 5 else f"again {i}" for i in items]
+
+    out = list(ordered(submit, range(10), 3, recover))
+    assert recovered == [[5, 6, 7]]  # 5 and those submitted after it, still in flight
+    assert out == ["read 0", "read 1", "read 2", "read 3", "read 4", "died", "again 6", "again 7", "read 8", "read 9"]
+
+
+def test_a_worker_killed_mid_run_costs_only_its_files(tmp_path):
+    """SIGKILL one --jobs process in the middle of a run: the files it and the others had in
+    flight are read again, the run completes, and it writes what a one-process run writes."""
+    import os
+    import signal
+
+    import pymupdf
+
+    src, doc = pymupdf.open(FIXTURES / "seed-tables.pdf"), pymupdf.open()
+    while doc.page_count < 28:
+        doc.insert_pdf(src)
+    d = tmp_path / "in"
+    d.mkdir()
+    for i in range(16):
+        doc.save(d / f"doc{i:02}.pdf")
+    one = subprocess.run([*CMD, "run", str(d), "-o", str(tmp_path / "one"), "--no-images", "--jobs", "1"],
+                         capture_output=True, text=True)
+    assert one.returncode == 0, one.stderr
+    two = tmp_path / "two"
+    proc = subprocess.Popen([*CMD, "run", str(d), "-o", str(two), "--no-images", "--jobs", "2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = None
+    deadline = time.monotonic() + 120
+    while killed is None and proc.poll() is None and time.monotonic() < deadline:
+        workers = [pid for pid, cmd in descendants(proc.pid).items() if "multiprocessing.spawn" in cmd]
+        if workers and len(list(two.glob("doc*.json"))) >= 2:  # mid-run: some files written, more to go
+            os.kill(workers[0], signal.SIGKILL)
+            killed = workers[0]
+        time.sleep(0.05)
+    _out, err = proc.communicate(timeout=300)
+    assert killed is not None, "the run ended before a worker could be killed"
+    assert len(list(two.glob("doc*.json"))) == 16 and proc.returncode == 0, err
+    _compare(tmp_path / "one", two)
 
 
 def test_workers_share_the_cores_and_the_model_limits():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FIXTURES
+from conftest import FIXTURES, descendants
 
 pytestmark = pytest.mark.slow
 ray = pytest.importorskip("ray", reason="pip install 'jixiao[ray]' (the test extra installs it)")
@@ -57,26 +57,6 @@ def _done(out: Path) -> int:
         return 0
 
 
-def _descendants(pid: int) -> dict[int, str]:
-    """Processes started (directly or not) by `pid`, with their command lines (Ray's actors show
-    `ray::FileReader` there)."""
-    parents, cmds = {}, {}
-    for p in Path("/proc").iterdir():
-        if not p.name.isdigit():
-            continue
-        try:
-            stat = (p / "stat").read_text()
-            parents[int(p.name)] = int(stat.rsplit(")", 1)[1].split()[1])
-            cmds[int(p.name)] = (p / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, IndexError, ValueError):
-            continue
-    found, frontier = {}, {pid}
-    while frontier:
-        frontier = {c for c, par in parents.items() if par in frontier and c not in found}
-        found.update({c: cmds.get(c, "") for c in frontier})
-    return found
-
-
 def _wait(out: Path, proc, n: int, limit: float = 300) -> int:
     deadline = time.monotonic() + limit
     while _done(out) < n and time.monotonic() < deadline and proc.poll() is None:
@@ -106,7 +86,7 @@ def test_a_worker_killed_mid_run_costs_only_its_files(batch, tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         assert _wait(out, proc, 3) >= 3
-        actors = [pid for pid, cmd in _descendants(proc.pid).items() if "ray::FileReader" in cmd]
+        actors = [pid for pid, cmd in descendants(proc.pid).items() if "ray::FileReader" in cmd]
         assert actors, "no actor process found"
         os.kill(actors[0], signal.SIGKILL)
         killed_at = _done(out)

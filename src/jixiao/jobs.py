@@ -66,16 +66,58 @@ def _read(path: Path, verify: bool, debug: bool):
     return read_whole(path, _worker["extractor"], s.read, s.review if verify else None, debug)
 
 
-def ordered(submit: Callable, items: Iterable, window: int) -> Iterator:
+def ordered(submit: Callable, items: Iterable, window: int, recover: Callable | None = None) -> Iterator:
     """fn(item) for each item through `submit` (returning futures), yielded in input order, with at
-    most `window` items in flight so a long batch is never all queued or all held."""
-    pending: deque = deque()
+    most `window` items in flight so a long batch is never all queued or all held.
+
+    When a process of the pool dies (BrokenProcessPool: killed, out of memory, a crash in a native
+    library on a hostile file), every item then in flight has lost its result and none can be
+    blamed: `recover(items)` gives their results again (jobs.read_files reads each one alone on
+    a fresh pool, so that a file that crashes its reader is the only one to fail)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    pending: deque = deque()  # (item, future)
+
+    def take():
+        item, future = pending.popleft()
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            if recover is None:
+                raise
+            again = [item] + [i for i, _f in pending]
+            pending.clear()
+            results = recover(again)
+            pending.extend((i, _Done(r)) for i, r in zip(again[1:], results[1:]))
+            return results[0]
+
     for item in items:
-        pending.append(submit(item))
+        try:
+            future = submit(item)
+        except BrokenProcessPool as e:  # the pool broke before this item was taken: recovered with the rest
+            future = _Failed(e)
+        pending.append((item, future))
         if len(pending) >= window:
-            yield pending.popleft().result()
+            yield take()
     while pending:
-        yield pending.popleft().result()
+        yield take()
+
+
+class _Done:
+    """A result already at hand, as a future gives it."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+class _Failed(_Done):
+    """An error already at hand, as a future raises it."""
+
+    def result(self):
+        raise self.value
 
 
 MIN_PART_PAGES = 32  # a PDF is read in parts when it has this many pages a process (any size when
@@ -102,20 +144,53 @@ def read_files(files: list[Path], settings: Settings, jobs: int, *, verify: bool
 
     if not files:
         return
+    from concurrent.futures.process import BrokenProcessPool
+
     few = len(files) < jobs
     threads = max(1, default_jobs() // jobs)
-    # spawn, not fork: the driver has threads (progress bar, model clients) a fork would copy mid-state
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init,
-                             initargs=(portable(settings, jobs), threads, os.getpid())) as pool:
 
-        def submit(path):
-            bounds = _parts(path, jobs, few) if settings.backend == "rules" else None
-            if bounds is None:
-                return pool.submit(_read, path, verify, debug)
-            return _Whole(path, [pool.submit(_read_part, path, bounds, k, verify, debug) for k in range(len(bounds))],
-                          lambda: pool.submit(_read, path, verify, debug).result())
+    def start() -> ProcessPoolExecutor:
+        # spawn, not fork: the driver has threads (progress bar, model clients) a fork would copy mid-state
+        return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_init,
+                                   initargs=(portable(settings, jobs), threads, os.getpid()))
 
-        yield from ordered(submit, files, 2 * jobs)
+    pool = start()
+
+    def submit(path):
+        bounds = _parts(path, jobs, few) if settings.backend == "rules" else None
+        if bounds is None:
+            return pool.submit(_read, path, verify, debug)
+        return _Whole(path, [pool.submit(_read_part, path, bounds, k, verify, debug) for k in range(len(bounds))],
+                      lambda: pool.submit(_read, path, verify, debug).result())
+
+    def restart() -> None:
+        nonlocal pool
+        pool.shutdown(wait=False, cancel_futures=True)
+        pool = start()
+
+    def recover(paths: list[Path]) -> list:
+        """After a process died: each file in flight read again, alone, on a fresh pool."""
+        restart()
+        results = []
+        for path in paths:
+            try:
+                results.append(pool.submit(_read, path, verify, debug).result())
+            except BrokenProcessPool:  # it dies again alone: this file kills its reader
+                results.append(_died(path))
+                restart()
+        return results
+
+    try:
+        yield from ordered(submit, files, 2 * jobs, recover)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _died(path: Path):
+    from .batch import FileOutcome, FileRead
+
+    return FileRead(FileOutcome(path, error="the process reading it died (killed, out of memory, or a crash in a "
+                                            "library it uses); the other files were read"), [])
 
 
 _IMAGES = {".png", ".jpg", ".jpeg", ".tif", ".tiff"}
