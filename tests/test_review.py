@@ -6,6 +6,8 @@ import json
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import FIXTURES
 from jixiao.check import check
@@ -358,3 +360,18 @@ def test_a_dropped_indicator_without_level_holds_back_the_completeness_rules():
                                            "notes": ["indicator without a level-2 label dropped: 服务达标率"]})
     fired, out = _outcomes(data, table=table)
     assert "COMP-04" not in fired and out["COMP-04"]["reasons"] == ["层级缺失：有指标未识别层级"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["甲项目", "乙项目", "丙项目", "丁项目", "戊项目", None])),
+                min_size=1, max_size=14))
+def test_batch_01_names_the_first_three_other_projects_and_counts_them(holders):
+    """_other_projects (worked out per group) against the rule as written: for each table holding a
+    name, the distinct projects of the holders outside its group, in run order."""
+    from jixiao.review_rules import _UNNAMED, _other_projects
+
+    members = [(k, 0, "指标", g, p) for k, (g, p) in enumerate(holders)]
+    got = _other_projects(members)
+    for k, (g, _p) in enumerate(holders):
+        others = list(dict.fromkeys(p or _UNNAMED for b, (gb, p) in enumerate(holders) if gb != g))
+        assert got[g] == ((others[:3], len(others)) if others else None), (k, holders)

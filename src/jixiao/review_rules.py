@@ -703,15 +703,13 @@ class BatchIndex:
                              FROM norms JOIN names ON names.norm = norms.norm JOIN tables ON tables.k = names.k
                              ORDER BY norms.first, names.rowid""")
         for longer, group in groupby(rows, key=lambda r: r[0]):
-            members = [r[1:] for r in group]  # (k, n, name, grp, project)
-            grp = {k: g for k, _n, _name, g, _p in members}
-            project = {k: p for k, _n, _name, _g, p in members}
-            holders = sorted(grp)
+            members = [r[1:] for r in group]  # (k, n, name, grp, project), in run order
+            others = _other_projects(members)
             for a, n, name, g, _p in members:
-                others = [b for b in holders if grp[b] != g]
-                if others:
+                if others[g] is not None:
+                    first, count = others[g]
                     self._emit(a, "BATCH-01", name, ("indicator", n), [f"indicators[{n}]"], name=name,
-                               others=list(dict.fromkeys(project[b] or "（未识别项目名称）" for b in others)))
+                               others=first, count=count)
             self._near(longer, members)
         # BATCH-02, each indicator's findings in the order it was first met as a near name
         db.executescript("""CREATE TABLE nearkeys AS SELECT a, n, MIN(rowid) AS first FROM near GROUP BY a, n;
@@ -725,9 +723,9 @@ class BatchIndex:
                 pairs.setdefault((b, other), proj)
             (_first_b, first_name), *_rest = pairs
             common = name if _norm(name) in _norm(first_name) else first_name
+            others = list(dict.fromkeys((proj or _UNNAMED, other) for (_b, other), proj in pairs.items()))
             self._emit(a, "BATCH-02", name, ("indicator", n), [f"indicators[{n}]"], name=name,
-                       others=list(dict.fromkeys((proj or "（未识别项目名称）", other) for (_b, other), proj in pairs.items())),
-                       common=f"“{common}”")
+                       others=others[:3], count=len(others), common=f"“{common}”")  # the comment names three
 
     def _near(self, longer: str, members: list[tuple]) -> None:
         """Every other name that is a substring (4+ characters) of `longer`, against each holder of it."""
@@ -768,6 +766,53 @@ class BatchIndex:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+_UNNAMED = "（未识别项目名称）"
+
+
+def _other_projects(members: list[tuple]) -> dict[int, tuple[list[str], int] | None]:
+    """For each group of tables holding one indicator name (members: (k, n, name, group, project)
+    in run order): the first three other projects holding it, in run order, and how many there
+    are (BATCH-01 names three, then counts); None where no other project holds it.
+
+    What one group sees is the projects of the holders outside it.  Worked out per group, not
+    per table against every other (a name such as 服务对象满意度 is held by thousands of tables
+    of a province's batch): each project is placed at its first holder outside the group, which
+    is its first holder unless that one is in the group, then its first holder in another group."""
+    groups: dict[int, None] = {}
+    first: dict[str, list] = {}  # project -> [first group, its first holder, first other group, its first holder]
+    seen: set[int] = set()
+    for k, _n, _name, g, p in members:
+        if k in seen:
+            continue
+        seen.add(k)
+        groups.setdefault(g, None)
+        f = first.get(p or _UNNAMED)
+        if f is None:
+            first[p or _UNNAMED] = [g, k, None, None]
+        elif f[2] is None and g != f[0]:
+            f[2], f[3] = g, k
+    alone: dict[int, int] = {}  # group -> projects held by that group alone
+    for g1, _k1, g2, _k2 in first.values():
+        if g2 is None:
+            alone[g1] = alone.get(g1, 0) + 1
+    out: dict[int, tuple[list[str], int] | None] = {}
+    for g in groups:
+        count = len(first) - alone.get(g, 0)
+        if not count:
+            out[g] = None
+            continue
+        placed: list[tuple[int, str]] = []
+        for p, (g1, k1, g2, k2) in first.items():  # in the order of their first holders
+            if sum(at <= k1 for at, _p in placed) >= 3:
+                break  # every project from here on is placed at k1 or later
+            if g1 != g:
+                placed.append((k1, p))
+            elif g2 is not None:
+                placed.append((k2, p))
+        out[g] = ([p for _at, p in sorted(placed)[:3]], count)
+    return out
 
 
 def _apply_precedence(findings: list[Finding]) -> list[Finding]:
