@@ -215,3 +215,44 @@ def test_xlsx_review_sheets(seed_run):
     assert [c.value for c in wb["审核意见"][1]][9] == "来源文件"
     ops = {ind.cell(r, 7).value for r in range(2, ind.max_row + 1)}
     assert "=" in ops and not any(str(o).startswith("'") for o in ops if o)
+
+
+def _seed_checked():
+    from jixiao.check import check
+    from jixiao.pipeline import extract_with_chunks
+
+    return check([(t, c, None) for c, t in extract_with_chunks(FIXTURES / "seed-tables.pdf")])
+
+
+def test_xlsx_written_on_a_process_of_its_own_is_the_same_workbook(tmp_path):
+    """A large run's review.xlsx is written by a child process (xlsxbook.Book.start): the same
+    sheets, cells and styles as written here; a failure there is raised here; abort leaves nothing."""
+    import zipfile
+
+    from jixiao.report import _Xlsx
+
+    checked = _seed_checked()
+    books = {}
+    for apart in (False, True):
+        path = tmp_path / f"apart-{apart}.xlsx"
+        x = _Xlsx(path, apart=apart)
+        assert hasattr(x.book, "child") == apart
+        for k in (1, 2):  # two parts, as a run of more than PART_SIZE tables sends them
+            x.add(k, checked)
+        x.close()
+        with zipfile.ZipFile(path) as z:
+            books[apart] = {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}  # its time stamp
+    assert books[True] == books[False] and len(books[True]) > 5
+    wb = load_workbook(tmp_path / "apart-True.xlsx", read_only=True)
+    assert wb["项目"].max_row == 2 * len(checked) + 1
+
+    x = _Xlsx(tmp_path / "bad.xlsx", apart=True)
+    x.book.append("no such sheet", [], None)
+    with pytest.raises(RuntimeError, match="review.xlsx: KeyError"):
+        x.close()
+    assert not x.book.child.is_alive()
+
+    x = _Xlsx(tmp_path / "aborted.xlsx", apart=True)
+    x.add(1, checked)
+    x.abort()
+    assert not x.book.child.is_alive() and not (tmp_path / "aborted.xlsx").exists()

@@ -59,7 +59,6 @@ _md_env = jinja2.Environment(loader=jinja2.PackageLoader("jixiao", "templates"),
                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
                              finalize=md_text)
 
-SEVERITY_COLOURS = {"错误": "F8D7DA", "警告": "FFF3CD", "建议": "D1ECF1"}
 
 
 def merged_comments(findings: Iterable[Finding]) -> list[dict]:
@@ -186,7 +185,8 @@ def write_reports(checked: Iterable[Checked], out: Path, images: bool = True, ma
             # the targets in this order: the list returned below keeps it
             writers.append(_FindingsJson(reports, out))
             writers.append(_Pages(reports, "md", split, run))
-            writers.append(_Xlsx(reports.target("review.xlsx"), run))
+            # a large run's workbook on a process of its own, beside the other reports
+            writers.append(_Xlsx(reports.target("review.xlsx"), run, apart=split))
             writers.append(_Pages(reports, "html", split, run, images, max_crops))
             parts = _chunks(checked, PART_SIZE) if split else iter([list(checked)])
             for k, part in enumerate(parts, 1):
@@ -624,11 +624,9 @@ def _save_xlsx(checked: list[Checked], path: Path) -> None:
 
 
 class _Xlsx:
-    """review.xlsx through XlsxWriter in its constant-memory mode, which streams each sheet's rows to
-    a temporary file of its own: every sheet takes each part of the run in turn (linear time, flat
-    memory), and the ranking by 主管部门, known only at the end, is its last sheet.  (XlsxWriter
-    writes a cell in about half the time openpyxl's write-only mode takes, which made a quarter of
-    `jixiao run`; openpyxl stays the reader of workbooks.)"""
+    """review.xlsx (xlsxbook.Book): its sheets' layout and rows.  Every sheet takes each part of the
+    run in turn, and the ranking by 主管部门, known only at the end, is its last sheet.  A large
+    run's workbook is written on a process of its own (Book.start) when there is a core to spare."""
 
     SHEETS = {
         "项目": (["序号", "项目名称", "主管部门", "实施单位", "项目属性", "项目期", "年度资金总额（万元）", "财政拨款（万元）",
@@ -650,51 +648,28 @@ class _Xlsx:
     STYLED = {"项目": {1, 8, 9, 14}, "指标": {4, 9, 10}, "审核意见": {3, 5, 6, 7}, "审核表": {1, 2, 3, 4, 5, 6, 7},
               "部门排名": set()}
 
-    def __init__(self, path: Path, run: _RunSummary | None = None):
-        import xlsxwriter
+    def __init__(self, path: Path, run: _RunSummary | None = None, apart: bool = False):
+        from .jobs import default_jobs
+        from .xlsxbook import Book
 
-        self.path, self.run = path, run
+        self.run = run
         self.ranking = run.ranking if run is not None else _Ranking()
-        # every cell typed by its writer (write_string, write_number): no string becomes a formula,
-        # a number or a link by its looks
-        self.wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
-                                                  "strings_to_urls": False})
-        bold = self.wb.add_format({"bold": True})
-        # one format per severity (None: wrapped text only), and the same as text for cells that
-        # look like a formula (=, +, -, @): shown as they are, with Excel's quote prefix, never run
-        self.formats = {}
-        for severity in (None, *SEVERITY_COLOURS):
-            props = {"text_wrap": True, "valign": "top"}
-            if severity:
-                props.update(pattern=1, bg_color="#" + SEVERITY_COLOURS[severity])
-            self.formats[severity] = (self.wb.add_format(props),
-                                      self.wb.add_format({**props, "quote_prefix": True, "num_format": "@"}))
-        self.sheets, self.rows = {}, {}
-        for title, (headers, widths) in self.SHEETS.items():
-            ws = self.wb.add_worksheet(title)
-            for col, width in enumerate(widths):
-                ws.set_column(col, col, width)
-            ws.freeze_panes(1, 0)
-            for col, h in enumerate(headers):
-                ws.write_string(0, col, h, bold)
-            self.sheets[title], self.rows[title] = ws, 0
+        layout = {title: (headers, widths, self.STYLED[title]) for title, (headers, widths) in self.SHEETS.items()}
+        self.book = Book.start(path, layout) if apart and default_jobs() > 1 else Book(path, layout)
 
     def append(self, title: str, values: list, severity: str | None) -> None:
-        ws, styled = self.sheets[title], self.STYLED[title]
-        style, as_text = self.formats.get(severity, self.formats[None])
-        self.rows[title] = row = self.rows[title] + 1
+        from .xlsxbook import BLANK, FORMULA_LIKE, NUMBER, TEXT
+
+        styled, cells = self.STYLED[title], []
         for col, v in enumerate(values):
             if isinstance(v, str):
                 v = cap(v)
-                if _formula_like(v):
-                    ws.write_string(row, col, v, as_text)
-                else:
-                    ws.write_string(row, col, v, style if col in styled else None)
+                cells.append((FORMULA_LIKE if _formula_like(v) else TEXT, v))
             elif v is None:
-                if col in styled:
-                    ws.write_blank(row, col, None, style)
+                cells.append((BLANK if col in styled else None, None))
             else:
-                ws.write_number(row, col, v, style if col in styled else None)
+                cells.append((NUMBER, v))
+        self.book.append(title, cells, severity)
 
     def add(self, k: int, part: list[Checked]) -> None:
         first = (k - 1) * PART_SIZE + 1
@@ -706,22 +681,17 @@ class _Xlsx:
         if self.run is None:
             for c in part:
                 self.ranking.add(c)
+        if hasattr(self.book, "flush"):  # a part at a time to the process writing it
+            self.book.flush()
 
     def close(self) -> None:
         for r in self.ranking.rows():
             self.append("部门排名", [r["rank"], r["department"], r["tables"], r["mean"], r["lowest"], r["错误"], r["警告"],
                                  r["建议"]], None)
-        for title, (headers, _widths) in self.SHEETS.items():  # written after the rows, so counted now
-            self.sheets[title].autofilter(0, 0, self.rows[title], len(headers) - 1)
-        self.wb.close()
+        self.book.close()
 
     def abort(self) -> None:
-        """Remove the sheets' temporary files (XlsxWriter removes them only as it closes the workbook)."""
-        for ws in self.sheets.values():
-            if getattr(ws, "row_data_fh", None) is not None:
-                ws.row_data_fh.close()
-            if getattr(ws, "row_data_filename", None):
-                Path(ws.row_data_filename).unlink(missing_ok=True)
+        self.book.abort()
 
 
 def _xlsx_rows(checked: list[Checked], title: str, first: int = 1):
