@@ -366,12 +366,55 @@ def test_a_dropped_indicator_without_level_holds_back_the_completeness_rules():
 @given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["甲项目", "乙项目", "丙项目", "丁项目", "戊项目", None])),
                 min_size=1, max_size=14))
 def test_batch_01_names_the_first_three_other_projects_and_counts_them(holders):
-    """_other_projects (worked out per group) against the rule as written: for each table holding a
-    name, the distinct projects of the holders outside its group, in run order."""
-    from jixiao.review_rules import _UNNAMED, _other_projects
+    """_others (worked out per group) against the rule as written: for each table holding a name,
+    the distinct projects of the holders outside its group, in run order."""
+    from jixiao.review_rules import _UNNAMED, _others
 
-    members = [(k, 0, "指标", g, p) for k, (g, p) in enumerate(holders)]
-    got = _other_projects(members)
+    got = _others([(k, g, p or _UNNAMED) for k, (g, p) in enumerate(holders)], {g for g, _p in holders})
     for k, (g, _p) in enumerate(holders):
         others = list(dict.fromkeys(p or _UNNAMED for b, (gb, p) in enumerate(holders) if gb != g))
         assert got[g] == ((others[:3], len(others)) if others else None), (k, holders)
+
+
+_NAMES = ["居家养老服务人数", "养老服务人数", "服务人数", "服务对象满意度", "对象满意度", "群众满意度", "养老服务"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_NAMES), min_size=1, max_size=3), min_size=2, max_size=6),
+       st.lists(st.booleans(), min_size=6, max_size=6))
+def test_batch_rules_name_the_first_three_other_projects_in_run_order(batch, unnamed):
+    """BATCH-01/02 through review() against the rules as written, pair by pair: for each indicator,
+    the other projects holding the same name (01), or a name one contains in the other, 4+
+    characters (02); named in run order, the first three, then counted."""
+    from jixiao.findings import comment
+
+    tables = []
+    for k, names in enumerate(batch):
+        data = copy.deepcopy(CLEAN)
+        data["project_name"] = None if unnamed[k] else f"项目{k}"
+        data["competent_department"] = f"部门{k}"  # each table a project of its own
+        data["indicators"] = [{**CLEAN["indicators"][0], "name": n} for n in names]
+        tables.append((f"t{k}", _table(data, k)))
+
+    def near(x, y):
+        short, long_ = sorted((x, y), key=len)
+        return len(short) >= 4 and short != long_ and short in long_
+
+    expected = set()
+    for a, (ref, t) in enumerate(tables):
+        for ind in t.indicators:
+            for rule, related in (("BATCH-01", lambda y, x=ind.name: y == x), ("BATCH-02", lambda y, x=ind.name: near(x, y))):
+                others = list(dict.fromkeys((u.project_name or "（未识别项目名称）", i.name) for b, (_r, u) in enumerate(tables)
+                                            if b != a for i in u.indicators if related(i.name)))
+                if not others:
+                    continue
+                if rule == "BATCH-01":
+                    projects = list(dict.fromkeys(p for p, _n in others))
+                    message = comment(rule, name=ind.name, others=projects[:3], count=len(projects))
+                else:
+                    other = others[0][1]
+                    common = ind.name if ind.name in other else other
+                    message = comment(rule, name=ind.name, others=others[:3], count=len(others), common=f"“{common}”")
+                expected.add((ref, ind.name, rule, message))
+    got = {(f.table_ref, f.indicator, f.rule, f.message) for f in review(tables) if f.rule in ("BATCH-01", "BATCH-02")}
+    assert got == expected

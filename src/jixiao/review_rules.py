@@ -7,6 +7,7 @@ in review().
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Callable
 
@@ -620,8 +621,7 @@ class BatchIndex:
             CREATE TABLE groups (key TEXT PRIMARY KEY, grp INTEGER) WITHOUT ROWID;
             CREATE TABLE originals (content TEXT PRIMARY KEY, place TEXT) WITHOUT ROWID;
             CREATE TABLE names (k INTEGER, n INTEGER, name TEXT, norm TEXT);
-            CREATE TABLE emitted (k INTEGER, finding BLOB);
-            CREATE TABLE near (a INTEGER, n INTEGER, name TEXT, b INTEGER, other TEXT);""")
+            CREATE TABLE emitted (k INTEGER, finding BLOB);""")
         self.count = 0
         self.bigrams: dict[str, int] = {}
         self.error: str | None = None
@@ -690,7 +690,10 @@ class BatchIndex:
 
     def _names(self) -> None:
         """BATCH-01 (the same indicator name in another project) and BATCH-02 (a name contained in
-        another project's), one finding per indicator per table, naming the other projects."""
+        another project's), one finding per indicator per table, naming the first three other
+        projects in run order and counting them.  Worked out per normalised name and per group of
+        tables (_others), never per pair of tables: a name such as 服务对象满意度 is held by
+        thousands of tables of a province's batch."""
         from itertools import groupby
 
         db = self.db
@@ -699,58 +702,55 @@ class BatchIndex:
             CREATE TABLE norms AS SELECT norm, MIN(rowid) AS first FROM names GROUP BY norm;
             CREATE INDEX norms_first ON norms (first);""")
         # every normalised name with the indicators holding it, names in the order first met
-        rows = db.execute("""SELECT names.norm, names.k, names.n, names.name, tables.grp, tables.project
+        rows = db.execute("""SELECT names.norm, names.rowid, names.k, names.n, names.name, tables.grp, tables.project
                              FROM norms JOIN names ON names.norm = norms.norm JOIN tables ON tables.k = names.k
                              ORDER BY norms.first, names.rowid""")
-        for longer, group in groupby(rows, key=lambda r: r[0]):
-            members = [r[1:] for r in group]  # (k, n, name, grp, project), in run order
-            others = _other_projects(members)
-            for a, n, name, g, _p in members:
+        near: dict[str, set[str]] = {}  # a name -> the names it contains or is contained in (4+ characters)
+        order: list[str] = []  # names in the order first met
+        for norm, group in groupby(rows, key=lambda r: r[0]):
+            members = [r[1:] for r in group]  # (rowid, k, n, name, grp, project), in run order
+            order.append(norm)
+            others = _others([(k, g, p or _UNNAMED) for _r, k, _n, _name, g, p in members], {m[4] for m in members})
+            for _r, a, n, name, g, _p in members:
                 if others[g] is not None:
                     first, count = others[g]
                     self._emit(a, "BATCH-01", name, ("indicator", n), [f"indicators[{n}]"], name=name,
                                others=first, count=count)
-            self._near(longer, members)
-        # BATCH-02, each indicator's findings in the order it was first met as a near name
-        db.executescript("""CREATE TABLE nearkeys AS SELECT a, n, MIN(rowid) AS first FROM near GROUP BY a, n;
-                            CREATE INDEX near_an ON near (a, n);""")
-        rows = db.execute("""SELECT near.a, near.n, near.name, near.b, near.other, tables.project
-                             FROM nearkeys JOIN near ON near.a = nearkeys.a AND near.n = nearkeys.n
-                             JOIN tables ON tables.k = near.b ORDER BY nearkeys.first, near.rowid""")
-        for (a, n), group in groupby(rows, key=lambda r: (r[0], r[1])):
-            pairs = {}
-            for _a, _n, name, b, other, proj in group:
-                pairs.setdefault((b, other), proj)
-            (_first_b, first_name), *_rest = pairs
-            common = name if _norm(name) in _norm(first_name) else first_name
-            others = list(dict.fromkeys((proj or _UNNAMED, other) for (_b, other), proj in pairs.items()))
-            self._emit(a, "BATCH-02", name, ("indicator", n), [f"indicators[{n}]"], name=name,
-                       others=others[:3], count=len(others), common=f"“{common}”")  # the comment names three
+            for part in self._parts_held(norm):
+                near.setdefault(norm, set()).add(part)
+                near.setdefault(part, set()).add(norm)
+        # BATCH-02: for each name, the holders of the names near it, in run order
+        for norm in order:
+            if norm not in near:
+                continue
+            holders = self._holders(norm)
+            related = heapq.merge(*(self._holders(other) for other in sorted(near[norm])))
+            others = _others([(rowid, g, (p or _UNNAMED, name)) for rowid, _k, _n, name, g, p in related],
+                             {h[4] for h in holders})
+            for _r, a, n, name, g, _p in holders:
+                if others[g] is not None:
+                    first, count = others[g]
+                    other = first[0][1]
+                    common = name if _norm(name) in _norm(other) else other  # the shorter of the two names
+                    self._emit(a, "BATCH-02", name, ("indicator", n), [f"indicators[{n}]"], name=name,
+                               others=first, count=count, common=f"“{common}”")
 
-    def _near(self, longer: str, members: list[tuple]) -> None:
-        """Every other name that is a substring (4+ characters) of `longer`, against each holder of it."""
-        parts = [longer[i:i + size] for size in range(4, len(longer)) for i in range(len(longer) - size + 1)]
-        if not parts:
-            return
-        wanted = list(dict.fromkeys(parts))
-        held: dict[str, list[tuple]] = {}
+    def _holders(self, norm: str) -> list[tuple]:
+        """(rowid, k, n, name, grp, project) of every indicator whose normalised name is `norm`, in run order."""
+        return self.db.execute("""SELECT names.rowid, names.k, names.n, names.name, tables.grp, tables.project
+                                  FROM names JOIN tables ON tables.k = names.k WHERE names.norm = ?
+                                  ORDER BY names.rowid""", (norm,)).fetchall()
+
+    def _parts_held(self, longer: str) -> set[str]:
+        """The names of the batch that are part (4+ characters, not the whole) of `longer`."""
+        wanted = list(dict.fromkeys(longer[i:i + size] for size in range(4, len(longer))
+                                    for i in range(len(longer) - size + 1)))
+        held = set()
         for start in range(0, len(wanted), self._CHUNK):
             chunk = wanted[start:start + self._CHUNK]
-            for part, a, n, name, g in self.db.execute(
-                    f"""SELECT names.norm, names.k, names.n, names.name, tables.grp FROM names
-                        JOIN tables ON tables.k = names.k WHERE names.norm IN ({",".join("?" * len(chunk))})
-                        ORDER BY names.rowid""", chunk):
-                held.setdefault(part, []).append((a, n, name, g))
-        if not held:
-            return
-        found = []
-        for part in parts:
-            for a, n, name_a, ga in held.get(part, ()):
-                for b, m, name_b, gb, _p in members:
-                    if ga != gb:
-                        found.append((a, n, name_a, b, name_b))
-                        found.append((b, m, name_b, a, name_a))
-        self.db.executemany("INSERT INTO near VALUES (?, ?, ?, ?, ?)", found)
+            held.update(r[0] for r in self.db.execute(
+                f"SELECT DISTINCT norm FROM names WHERE norm IN ({','.join('?' * len(chunk))})", chunk))
+        return held
 
     def emitted(self, k: int) -> list[tuple]:
         """What the batch rules found on the k-th table: (rule, indicator, sources, severity, rests_on, context)."""
@@ -771,47 +771,41 @@ class BatchIndex:
 _UNNAMED = "（未识别项目名称）"
 
 
-def _other_projects(members: list[tuple]) -> dict[int, tuple[list[str], int] | None]:
-    """For each group of tables holding one indicator name (members: (k, n, name, group, project)
-    in run order): the first three other projects holding it, in run order, and how many there
-    are (BATCH-01 names three, then counts); None where no other project holds it.
+def _others(entries: list[tuple], groups: set[int]) -> dict[int, tuple[list, int] | None]:
+    """For each group of tables in `groups`: the first three labels of `entries` (position, group,
+    label; in position order) held outside that group, in position order, and how many distinct
+    labels are held outside it; None where there are none.  (BATCH-01: a name's holders labelled
+    by project; BATCH-02: the holders of the names near it, labelled by project and name.)
 
-    What one group sees is the projects of the holders outside it.  Worked out per group, not
-    per table against every other (a name such as 服务对象满意度 is held by thousands of tables
-    of a province's batch): each project is placed at its first holder outside the group, which
-    is its first holder unless that one is in the group, then its first holder in another group."""
-    groups: dict[int, None] = {}
-    first: dict[str, list] = {}  # project -> [first group, its first holder, first other group, its first holder]
-    seen: set[int] = set()
-    for k, _n, _name, g, p in members:
-        if k in seen:
-            continue
-        seen.add(k)
-        groups.setdefault(g, None)
-        f = first.get(p or _UNNAMED)
+    Worked out once per group, in time linear in the entries, not per table against every other:
+    each label is placed at its first holder outside the group, which is its first holder unless
+    that one is in the group, then its first holder in another group."""
+    first: dict = {}  # label -> [its first holder's group, position, the first other group, its position]
+    for at, g, label in entries:
+        f = first.get(label)
         if f is None:
-            first[p or _UNNAMED] = [g, k, None, None]
+            first[label] = [g, at, None, None]
         elif f[2] is None and g != f[0]:
-            f[2], f[3] = g, k
-    alone: dict[int, int] = {}  # group -> projects held by that group alone
-    for g1, _k1, g2, _k2 in first.values():
+            f[2], f[3] = g, at
+    alone: dict[int, int] = {}  # group -> labels held by that group alone
+    for g1, _at1, g2, _at2 in first.values():
         if g2 is None:
             alone[g1] = alone.get(g1, 0) + 1
-    out: dict[int, tuple[list[str], int] | None] = {}
+    out: dict[int, tuple[list, int] | None] = {}
     for g in groups:
         count = len(first) - alone.get(g, 0)
         if not count:
             out[g] = None
             continue
-        placed: list[tuple[int, str]] = []
-        for p, (g1, k1, g2, k2) in first.items():  # in the order of their first holders
-            if sum(at <= k1 for at, _p in placed) >= 3:
-                break  # every project from here on is placed at k1 or later
+        placed: list[tuple] = []
+        for label, (g1, at1, g2, at2) in first.items():  # in the order of their first holders
+            if sum(at <= at1 for at, _l in placed) >= 3:
+                break  # every label from here on is placed at at1 or later
             if g1 != g:
-                placed.append((k1, p))
+                placed.append((at1, label))
             elif g2 is not None:
-                placed.append((k2, p))
-        out[g] = ([p for _at, p in sorted(placed)[:3]], count)
+                placed.append((at2, label))
+        out[g] = ([label for _at, label in sorted(placed, key=lambda x: x[0])[:3]], count)
     return out
 
 
