@@ -16,7 +16,7 @@ from .columns import column_for, fit_by_shape
 from .records import RecordReader
 from .runtogether import has_scoring, is_blank_row, peel_levels, split_labels
 from .sections import PASSED_ROLES, RECORD_ROLES, Role, Section
-from .segment import SLOT, best_column, is_indicator_header, is_whole_label, roles_of, split_name_value
+from .segment import SLOT, best_in, column_spans, is_indicator_header, is_whole_label, roles_of, split_name_value
 
 # a sub-header under the value column: 2021年实际实现值 / 预期2022年实现值
 _VALUE_SUBHEADER = re.compile("|".join(V.VALUE_SUBHEADERS))
@@ -45,6 +45,19 @@ class Pending:
 
 
 class IndicatorReader(RecordReader):
+    _grid_of: list | None = None  # the header (self.roles) that _grid_cache was made from
+
+    def _grid(self) -> tuple[list[tuple[str, float, float]], set[str], bool]:
+        """The header's column spans, its set of roles, and whether every header cell has a box.
+
+        Asked on every row of the grid, so made once a header: self.roles is only ever replaced,
+        never changed in place, so the list itself says whether the header changed."""
+        if self._grid_of is not self.roles:
+            self._grid_of = self.roles
+            self._grid_cache = (column_spans(self.roles), {r for r, _c in self.roles},
+                                all(c.bbox for _r, c in self.roles))
+        return self._grid_cache
+
     # indicators ----------------------------------------------------------------------------
     def _indicator_header(self, row: Row, texts: list[str]) -> bool:
         if self._record_header(row, texts):
@@ -115,9 +128,9 @@ class IndicatorReader(RecordReader):
             return
         cells = [c for c in row.cells]
         texts = [c.text for c in cells]
-        if self.roles and (row.ruled and all(c.bbox for _r, c in self.roles)):
-            assigned = [(best_column(c, self.roles), c) for c in cells if c.text.strip()]
-            self._columnar(assigned)
+        if self.roles and row.ruled and (grid := self._grid())[2]:
+            spans = grid[0]
+            self._columnar([(best_in(c, spans), c) for c in cells if c.text.strip()])
         elif self.roles and len(cells) > 1:
             self._columnar(self._align(cells))
         elif self.roles and len(cells) == 1 and len(texts[0].split()) > 1 and not SLOT.match(texts[0]):
@@ -305,7 +318,7 @@ class IndicatorReader(RecordReader):
             value_cell.text if value_cell else None, value_cell,
             by_role["op"].text if "op" in by_role else None,
             by_role["unit"].text if "unit" in by_role else None,
-            has_op_column=any(r == "op" for r, _c in self.roles),
+            has_op_column="op" in self._grid()[1],
         )
         self._flush()
 
@@ -358,7 +371,7 @@ class IndicatorReader(RecordReader):
                     self.notes.append(f"line not understood in the indicator block: {text}")
                     continue
                 rest = text[len(name) + len(value):]
-                if rest and (has_scoring(rest) or Role.OUTSIDE in {r for r, _c in self.roles}):
+                if rest and (has_scoring(rest) or Role.OUTSIDE in self._grid()[1]):
                     self.dropped.append(rest)  # the flat export's columns after the value, run together
                 self._flush()
                 self.pending = Pending(self.l1, self.l2, name, cell, value, cell)
