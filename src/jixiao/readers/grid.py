@@ -22,13 +22,18 @@ def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
         a, b = spans[0]
         return [(a - _SNAP, b + _SNAP)]
     spans.sort()
-    out: list[list[float]] = []
-    for a, b in spans:
-        if out and a <= out[-1][1] + _SNAP:
-            out[-1][1] = max(out[-1][1], b)
+    out: list[tuple[float, float]] = []
+    rest = iter(spans)
+    lo, hi = next(rest)  # the span being grown
+    for a, b in rest:
+        if a <= hi + _SNAP:
+            if b > hi:
+                hi = b
         else:
-            out.append([a, b])
-    return [(a - _SNAP, b + _SNAP) for a, b in out]
+            out.append((lo - _SNAP, hi + _SNAP))
+            lo, hi = a, b
+    out.append((lo - _SNAP, hi + _SNAP))
+    return out
 
 
 class Rulings:
@@ -64,8 +69,8 @@ class Rulings:
     def __bool__(self) -> bool:
         return bool(self.h_pos and self.v_pos)
 
-    # The searches below are the hot loop of PDF reading (every text line, every page), so they
-    # are written out flat, in one function without calls; spans were widened by _SNAP when merged.
+    # The four searches below are the hot loop of PDF reading (every text line, every page), so
+    # they are written out flat in one method; spans were widened by _SNAP when merged.
     def cell_of(self, box: Box) -> Box | None:
         """The ruled cell around a text box, or None when the box is not inside a ruled cell.
 

@@ -80,13 +80,17 @@ def _order(s: str) -> tuple[int, str]:
 
 
 @lru_cache(maxsize=4)
-def _vocabulary_labels(_key: tuple) -> tuple[frozenset[str], list[tuple[int, str]]]:
-    """Every label of the vocabulary, normalised, as a set and in cutting order (keyed): the same
-    for every table, so made once."""
+def _vocabulary_labels(_key: tuple) -> tuple[frozenset[str], list[tuple[int, str]], dict[str, list[str]]]:
+    """Every label of the vocabulary, normalised, as a set, in cutting order (keyed), and by their
+    first character: the same for every table, so made once."""
     labels = [k for k in V.COLUMNS] + list(V.LEVEL1) + list(V.FOREIGN_LEVELS) + list(V.IGNORED_TEXT)
     labels += [re.sub(r"[\\()?:|\[\]]", "", s) for v in V.HEAD_KEYS.values() for s in v if "(" not in s]
     found = frozenset(n for s in labels if s and (n := _norm(s)))
-    return found, sorted(_order(s) for s in found)
+    ordered = sorted(_order(s) for s in found)
+    by_first: dict[str, list[str]] = {}
+    for _k, s in ordered:
+        by_first.setdefault(s[0], []).append(s)
+    return found, ordered, by_first
 
 
 def _known(table: TableData, left_out: set[str], texts: list[str]) -> list[str]:
@@ -95,7 +99,7 @@ def _known(table: TableData, left_out: set[str], texts: list[str]) -> list[str]:
 
     A short piece left out (a weight "20") is matched as a whole cell only, never inside a number
     ("820"), so only the long ones are here."""
-    labels, ordered = _vocabulary_labels(_vocabulary_key())
+    labels, ordered, by_first = _vocabulary_labels(_vocabulary_key())
     extra = (_known_strings(table) | {s for s in left_out if len(s) >= 4}) - labels
     if any("\x00" in s for s in extra):  # a control character in a value: cutting could make it
         return [s for _k, s in sorted(ordered + [_order(s) for s in extra])]
@@ -103,8 +107,8 @@ def _known(table: TableData, left_out: set[str], texts: list[str]) -> list[str]:
     # string appear: one that the texts do not hold now is never cut, and is left out here (a
     # table's rows hold a few dozen of the vocabulary's labels).
     joined = _SEP.join(texts)
-    chars = set(joined)
-    present = [s for _k, s in ordered if s[0] in chars and s in joined] + [s for s in extra if s in joined]
+    present = [s for c, group in by_first.items() if c in joined for s in group if s in joined]
+    present += [s for s in extra if s in joined]
     return sorted(present, key=_order)
 
 

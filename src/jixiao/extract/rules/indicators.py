@@ -25,6 +25,9 @@ _LABEL_LIKE = re.compile(r"(?!.*[此不本该无])[\u4e00-\u9fff]{2,6}指标")
 BLOCK = re.compile(r"^(?P<period>中长期|中期|长期|实施期)?(?P<annual>本年度|年度|当年)?(?:绩效)?指标(?:[（(].*[）)])?$")
 
 
+_NOT_YET = object()
+
+
 def looks_like_value(text: str) -> bool:
     """A cell that reads as an indicator value rather than a name: a number, or a short word."""
     t = squash(text)
@@ -47,15 +50,16 @@ class Pending:
 class IndicatorReader(RecordReader):
     _grid_of: list | None = None  # the header (self.roles) that _grid_cache was made from
 
-    def _grid(self) -> tuple[list[tuple[str, float, float]], set[str], bool]:
-        """The header's column spans, its set of roles, and whether every header cell has a box.
+    def _grid(self) -> tuple[list[tuple[str, float, float]], set[str], bool, dict]:
+        """The header's column spans, its set of roles, whether every header cell has a box, and
+        the column found for each cell's left and right edge so far.
 
         Asked on every row of the grid, so made once a header: self.roles is only ever replaced,
         never changed in place, so the list itself says whether the header changed."""
         if self._grid_of is not self.roles:
             self._grid_of = self.roles
             self._grid_cache = (column_spans(self.roles), {r for r, _c in self.roles},
-                                all(c.bbox for _r, c in self.roles))
+                                all(c.bbox for _r, c in self.roles), {})
         return self._grid_cache
 
     # indicators ----------------------------------------------------------------------------
@@ -129,8 +133,17 @@ class IndicatorReader(RecordReader):
         cells = [c for c in row.cells]
         texts = [c.text for c in cells]
         if self.roles and row.ruled and (grid := self._grid())[2]:
-            spans = grid[0]
-            self._columnar([(best_in(c, spans), c) for c in cells if c.text.strip()])
+            # a ruled grid's cells in one column share their edges (the rulings'), so a column is
+            # found once for each pair of edges
+            spans, found = grid[0], grid[3]
+            assigned = []
+            for c in cells:
+                if c.text.strip():
+                    edges = (c.bbox[0], c.bbox[2])
+                    if (role := found.get(edges, _NOT_YET)) is _NOT_YET:
+                        role = found[edges] = best_in(c, spans)
+                    assigned.append((role, c))
+            self._columnar(assigned)
         elif self.roles and len(cells) > 1:
             self._columnar(self._align(cells))
         elif self.roles and len(cells) == 1 and len(texts[0].split()) > 1 and not SLOT.match(texts[0]):
