@@ -131,10 +131,10 @@ def _cut_known(texts: list[str], known: list[str]) -> list[str]:
                     t = t.replace(s, "\x00")
             out.append(t)
         return out
-    chars = set(joined)
+    # known holds what the texts hold (_known): each string is cut without a look first (replace
+    # leaves the text as it is where a longer string cut before took it out)
     for s in known:
-        if s[0] in chars and s in joined:
-            joined = joined.replace(s, "\x00")
+        joined = joined.replace(s, "\x00")
     return joined.split(_SEP) if texts else []
 
 

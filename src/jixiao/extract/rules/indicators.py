@@ -26,6 +26,8 @@ BLOCK = re.compile(r"^(?P<period>中长期|中期|长期|实施期)?(?P<annual>�
 
 
 _NOT_YET = object()
+# columns whose text is left out on purpose (a set made once: this is asked of every cell of the grid)
+_LEFT_OUT = frozenset({Role.OUTSIDE, Role.CODE, Role.SKIP})
 
 
 def looks_like_value(text: str) -> bool:
@@ -308,7 +310,7 @@ class IndicatorReader(RecordReader):
         for role, cell in assigned:
             if role and role not in by_role:
                 by_role[role] = cell
-        self.dropped += [c.text for r, c in assigned if r in (Role.OUTSIDE, Role.CODE, Role.SKIP)]
+        self.dropped += [c.text for r, c in assigned if r in _LEFT_OUT]
         if RECORD_ROLES & by_role.keys():
             self._record_cells(by_role)
         foreign = "l1" in by_role and foreign_level(by_role["l1"].text)
