@@ -17,7 +17,7 @@ from ...document import Row
 from ...models import TableData
 from ...values import fold
 from . import vocabulary as V
-from .labels import foreign_level, level1_of, level2_of
+from .labels import is_level_label
 from .patterns import patterns
 from .sections import Section
 
@@ -219,7 +219,7 @@ def _unlabelled(rest: str, P) -> tuple[str, ...]:
 
 def _accounted(piece: str, amounts: set[str]) -> bool:
     """Numbers that are fund amounts (in any printed form), years, units and words of the form."""
-    if piece in V.IGNORED_TEXT or level1_of(piece) or level2_of(piece) or foreign_level(piece):
+    if piece in V.IGNORED_TEXT or is_level_label(piece):
         return True
     form = _number_form(piece)
     if form is True or form is False:

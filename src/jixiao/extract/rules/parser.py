@@ -108,8 +108,8 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
     def _row(self, row: Row) -> None:
         texts = [c.text for c in row.cells]
         first = fold(texts[0])
-        if not any(t.strip() for t in texts):
-            return
+        if not "".join(texts).strip():
+            return  # every cell blank
         if len(texts) == 1 and first in V.FORM_HEADINGS:
             return
         P = patterns()

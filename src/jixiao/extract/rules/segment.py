@@ -183,7 +183,8 @@ def _role_of(text: str, _vocabulary) -> str:
 
 
 def is_indicator_header(texts: list[str]) -> bool:
-    if not any("指标" in t or "目标值" in t for t in texts):
+    joined = "\x00".join(texts)  # the separator keeps a word from spanning two cells
+    if "指标" not in joined and "目标值" not in joined:
         return False  # cheap rejection: this runs on every row
     return _is_indicator_header(tuple(texts), patterns())
 
