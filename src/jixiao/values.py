@@ -59,6 +59,7 @@ _DATE = re.compile(
 )
 
 
+@lru_cache(maxsize=8192)  # the same values (100%, ≥95%, 满意) recur in every table; Parsed is immutable
 def parse_value(text: str | None) -> Parsed:
     """Derive (operator, value, unit) from a value cell, following the output contract.
 

@@ -22,13 +22,18 @@ def _merge(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
         a, b = spans[0]
         return [(a - _SNAP, b + _SNAP)]
     spans.sort()
-    out: list[list[float]] = []
-    for a, b in spans:
-        if out and a <= out[-1][1] + _SNAP:
-            out[-1][1] = max(out[-1][1], b)
+    out: list[tuple[float, float]] = []
+    rest = iter(spans)
+    lo, hi = next(rest)  # the span being grown
+    for a, b in rest:
+        if a <= hi + _SNAP:
+            if b > hi:
+                hi = b
         else:
-            out.append([a, b])
-    return [(a - _SNAP, b + _SNAP) for a, b in out]
+            out.append((lo - _SNAP, hi + _SNAP))
+            lo, hi = a, b
+    out.append((lo - _SNAP, hi + _SNAP))
+    return out
 
 
 class Rulings:
@@ -64,43 +69,46 @@ class Rulings:
     def __bool__(self) -> bool:
         return bool(self.h_pos and self.v_pos)
 
-    # The two searches below are the hot loop of PDF reading (every text line, every page), so
-    # they are written out flat; spans were widened by _SNAP when merged.
-    @staticmethod
-    def _before(pos: list[float], spans: list, limit: float, at: float) -> float | None:
-        i = bisect_right(pos, limit) - 1
-        while i >= 0:
-            for a, b in spans[i]:
-                if a <= at <= b:
-                    return pos[i]
-            i -= 1
-        return None
-
-    @staticmethod
-    def _after(pos: list[float], spans: list, limit: float, at: float) -> float | None:
-        i = bisect_left(pos, limit)
-        n = len(pos)
-        while i < n:
-            for a, b in spans[i]:
-                if a <= at <= b:
-                    return pos[i]
-            i += 1
-        return None
-
+    # The four searches below are the hot loop of PDF reading (every text line, every page), so
+    # they are written out flat in one method; spans were widened by _SNAP when merged.
     def cell_of(self, box: Box) -> Box | None:
-        """The ruled cell around a text box, or None when the box is not inside a ruled cell."""
+        """The ruled cell around a text box, or None when the box is not inside a ruled cell.
+
+        Each side is the nearest ruling beyond the box's edge (less _SLACK) that crosses the box's
+        centre line."""
         x0, y0, x1, y1 = box
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        left = self._before(self.v_pos, self.v_spans, x0 + _SLACK, cy)
-        if left is None:
+        pos, spans = self.v_pos, self.v_spans
+        i = bisect_right(pos, x0 + _SLACK) - 1  # left: the nearest at or before x0 + _SLACK
+        while i >= 0 and not _crosses(spans[i], cy):
+            i -= 1
+        if i < 0:
             return None
-        right = self._after(self.v_pos, self.v_spans, x1 - _SLACK, cy)
-        if right is None:
+        left = pos[i]
+        i, n = bisect_left(pos, x1 - _SLACK), len(pos)  # right: the nearest at or after x1 - _SLACK
+        while i < n and not _crosses(spans[i], cy):
+            i += 1
+        if i == n:
             return None
-        top = self._before(self.h_pos, self.h_spans, y0 + _SLACK, cx)
-        if top is None:
+        right = pos[i]
+        pos, spans = self.h_pos, self.h_spans
+        i = bisect_right(pos, y0 + _SLACK) - 1
+        while i >= 0 and not _crosses(spans[i], cx):
+            i -= 1
+        if i < 0:
             return None
-        bottom = self._after(self.h_pos, self.h_spans, y1 - _SLACK, cx)
-        if bottom is None:
+        top = pos[i]
+        i, n = bisect_left(pos, y1 - _SLACK), len(pos)
+        while i < n and not _crosses(spans[i], cx):
+            i += 1
+        if i == n:
             return None
-        return (left, top, right, bottom)
+        return (left, top, right, pos[i])
+
+
+def _crosses(spans: list[tuple[float, float]], at: float) -> bool:
+    """Whether one of a ruling position's spans reaches `at`."""
+    for a, b in spans:
+        if a <= at <= b:
+            return True
+    return False

@@ -14,12 +14,15 @@ def layout(lines: list[Line], upright: list[Box], rulings: Rulings, to_page=None
     """
     by_cell: dict[Box, list[tuple[Line, Box]]] = {}
     loose: list[Cell] = []
+    cell_of = rulings.cell_of if rulings else None  # asked once a page, not once a line
     for line, box in zip(lines, upright):
-        cell = rulings.cell_of(box) if rulings else None
+        cell = cell_of(box) if cell_of else None
         if cell is None:
             loose.append(Cell(line.text.strip(), [line], box, line.bbox))
+        elif (members := by_cell.get(cell)) is None:
+            by_cell[cell] = [(line, box)]
         else:
-            by_cell.setdefault(cell, []).append((line, box))
+            members.append((line, box))
     cells = []
     for box, members in by_cell.items():
         page_box = to_page(box) if to_page else box
@@ -31,9 +34,10 @@ def layout(lines: list[Line], upright: list[Box], rulings: Rulings, to_page=None
     rows = _rows(cells + _unwrap(loose, max(b[2] for b in upright)))
     # a row is ruled when it holds a ruled cell: loose lines beside a small ruled box (a page's
     # 发布时间 | 发布单位 strip above a table captured as paragraphs) stay loose text
-    ruled = {id(c) for c in cells}
-    for r in rows:
-        r.ruled = any(id(c) in ruled for c in r.cells)
+    if cells:
+        ruled = {id(c) for c in cells}
+        for r in rows:
+            r.ruled = any(id(c) in ruled for c in r.cells)
     return rows
 
 

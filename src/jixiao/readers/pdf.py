@@ -97,7 +97,6 @@ def _mupdf_reason(e: Exception) -> str:
 def page_rows(page: pymupdf.Page) -> list[Row]:
     number = page.number + 1
     lines: list[Line] = []
-    upright: list[Box] = []  # each line's box in the text's own reading direction
     vectors: list[dict] = []
     dirs: dict[tuple[int, int], int] = {}
     for block in page.get_text("dict", flags=_TEXT_FLAGS)["blocks"]:
@@ -108,7 +107,9 @@ def page_rows(page: pymupdf.Page) -> list[Row]:
                 text = spans[0]["text"] if len(spans) == 1 else "".join(s["text"] for s in spans)
                 if text.strip():
                     lines.append(Line(text, number, ln["bbox"], None))
-                    d = (round(ln["dir"][0]), round(ln["dir"][1]))
+                    d = ln["dir"]
+                    # nearly every line reads left to right: no rounding for those
+                    d = _LEFT_TO_RIGHT if d == _LEFT_TO_RIGHT else (round(d[0]), round(d[1]))
                     dirs[d] = dirs.get(d, 0) + len(text)
         elif kind == 3:
             vectors.append(block)
@@ -117,14 +118,16 @@ def page_rows(page: pymupdf.Page) -> list[Row]:
     # Text drawn sideways (a landscape table placed on a portrait page without /Rotate): lay the
     # page out in the direction most of its text reads, and cite boxes in page coordinates.
     cos, sin = max(dirs, key=dirs.get)
-    turn = (cos, sin) != (1, 0)
-    to_upright = turner(cos, sin) if turn else None
-    to_page = turner(cos, -sin) if turn else None
-    for line in lines:
-        upright.append(to_upright(line.bbox) if turn else line.bbox)
-    if turn:
-        vectors = [dict(v, bbox=to_upright(v["bbox"])) for v in vectors]
+    if (cos, sin) == (1, 0):
+        # each line's box in the text's own reading direction: the page's own
+        return layout(lines, [line.bbox for line in lines], Rulings(vectors), None)
+    to_upright, to_page = turner(cos, sin), turner(cos, -sin)
+    upright = [to_upright(line.bbox) for line in lines]
+    vectors = [dict(v, bbox=to_upright(v["bbox"])) for v in vectors]
     return layout(lines, upright, Rulings(vectors), to_page)
+
+
+_LEFT_TO_RIGHT = (1, 0)
 
 
 # What a Chinese table's text layer is made of; anything else in quantity (U+FFFD, private-use

@@ -17,7 +17,7 @@ from ...document import Row
 from ...models import TableData
 from ...values import fold
 from . import vocabulary as V
-from .labels import foreign_level, level1_of, level2_of
+from .labels import is_level_label
 from .patterns import patterns
 from .sections import Section
 
@@ -33,6 +33,19 @@ _SLOT_MARK = re.compile(r"(?:指标|目标)\d+|含本级(?:和市县)?(?:目标)
 @lru_cache(maxsize=8192)  # cell texts and labels recur from table to table, as in fold()
 def _norm(text: str) -> str:
     return _NOISE.sub("", fold(text))
+
+
+@lru_cache(maxsize=8192)  # made once a text: the same cells (labels, 指标N, values) are in every table
+def _forms(raw: str) -> tuple[str, tuple[tuple[str, str], ...] | None, str | None]:
+    """A cell's text normalised, and what measure() needs of its space-separated tokens with any
+    budget code before them cut: for one token, that token normalised (tokens None); for several,
+    each token's normal form (to match what was left out) and its text without the code."""
+    text = _norm(raw)
+    tokens = raw.split()
+    if len(tokens) == 1:
+        bare = _CODE.sub("", tokens[0])
+        return text, None, text if bare == tokens[0] else _norm(bare)
+    return text, tuple((_norm(t), _CODE.sub("", t)) for t in tokens), None
 
 
 @dataclass
@@ -67,24 +80,36 @@ def _order(s: str) -> tuple[int, str]:
 
 
 @lru_cache(maxsize=4)
-def _vocabulary_labels(_key: tuple) -> tuple[frozenset[str], list[tuple[int, str]]]:
-    """Every label of the vocabulary, normalised, as a set and in cutting order (keyed): the same
-    for every table, so made once."""
+def _vocabulary_labels(_key: tuple) -> tuple[frozenset[str], list[tuple[int, str]], dict[str, list[str]]]:
+    """Every label of the vocabulary, normalised, as a set, in cutting order (keyed), and by their
+    first character: the same for every table, so made once."""
     labels = [k for k in V.COLUMNS] + list(V.LEVEL1) + list(V.FOREIGN_LEVELS) + list(V.IGNORED_TEXT)
     labels += [re.sub(r"[\\()?:|\[\]]", "", s) for v in V.HEAD_KEYS.values() for s in v if "(" not in s]
     found = frozenset(n for s in labels if s and (n := _norm(s)))
-    return found, sorted(_order(s) for s in found)
+    ordered = sorted(_order(s) for s in found)
+    by_first: dict[str, list[str]] = {}
+    for _k, s in ordered:
+        by_first.setdefault(s[0], []).append(s)
+    return found, ordered, by_first
 
 
-def _known(table: TableData, left_out: set[str]) -> list[str]:
-    """What a cell may be made of: the table's values and the vocabulary's labels, in cutting order.
+def _known(table: TableData, left_out: set[str], texts: list[str]) -> list[str]:
+    """What the cells' texts may be made of: the table's values and the vocabulary's labels, in
+    cutting order, less those that none of the texts holds.
 
     A short piece left out (a weight "20") is matched as a whole cell only, never inside a number
     ("820"), so only the long ones are here."""
-    labels, ordered = _vocabulary_labels(_vocabulary_key())
+    labels, ordered, by_first = _vocabulary_labels(_vocabulary_key())
     extra = (_known_strings(table) | {s for s in left_out if len(s) >= 4}) - labels
-    # the labels are sorted already: sorting them with the few others is one merge of two runs
-    return [s for _k, s in sorted(ordered + [_order(s) for s in extra])]
+    if any("\x00" in s for s in extra):  # a control character in a value: cutting could make it
+        return [s for _k, s in sorted(ordered + [_order(s) for s in extra])]
+    # Cutting a string out leaves \x00, which no other known string holds, so it never makes a
+    # string appear: one that the texts do not hold now is never cut, and is left out here (a
+    # table's rows hold a few dozen of the vocabulary's labels).
+    joined = _SEP.join(texts)
+    present = [s for c, group in by_first.items() if c in joined for s in group if s in joined]
+    present += [s for s in extra if s in joined]
+    return sorted(present, key=_order)
 
 
 _SEP = "\x01"
@@ -106,10 +131,10 @@ def _cut_known(texts: list[str], known: list[str]) -> list[str]:
                     t = t.replace(s, "\x00")
             out.append(t)
         return out
-    chars = set(joined)
+    # known holds what the texts hold (_known): each string is cut without a look first (replace
+    # leaves the text as it is where a longer string cut before took it out)
     for s in known:
-        if s[0] in chars and s in joined:
-            joined = joined.replace(s, "\x00")
+        joined = joined.replace(s, "\x00")
     return joined.split(_SEP) if texts else []
 
 
@@ -124,7 +149,6 @@ def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str],
     column, a department's total row): accounted for, never a lost value.
     """
     left_out = {_norm(s) for s in dropped or [] if _norm(s)}
-    known = _known(table, left_out)
     P = patterns()
     amounts = {str(v) for v in table.funds.model_dump().values() if v is not None}
     total = left = 0
@@ -133,24 +157,23 @@ def measure(rows: list[tuple[Section, Row]], table: TableData, notes: list[str],
     pending: list[tuple[Section, str, str, str, Row | None]] = []  # cells still to account for
     for section, row in rows:
         for n, cell in enumerate(row.cells):
-            text = _norm(cell.text)
+            text, tokens, bare = _forms(cell.text)
             if not text:
                 continue
             total += len(text)
             # cells (or space-separated pieces of a row) left out on purpose, and budget codes
             # before a name, which the reader strips by design
-            tokens = cell.text.split()
-            if len(tokens) == 1:  # the common case: the token's form is the cell's, made above
-                bare = _CODE.sub("", tokens[0])
-                rest = "" if text in left_out else text if bare == tokens[0] else _norm(bare)
+            if tokens is None:  # one token, the common case
+                rest = "" if text in left_out else bare
             else:
-                rest = _norm(" ".join(_CODE.sub("", t) for t in tokens if _norm(t) not in left_out))
+                rest = _norm(" ".join(coded for norm, coded in tokens if norm not in left_out))
             if rest:
                 # a header row's first cell may be a value whose label was lost (see _orphan)
                 first = row if n == 0 and section in (Section.HEAD, Section.FUNDS) else None
                 pending.append((section, rest, text, cell.text.strip(), first))
     left_pieces: dict[str, list[str]] = {}  # a table repeats its cells (指标1, 指标2 under each level)
-    for (section, _rest, text, raw, first), rest in zip(pending, _cut_known([p[1] for p in pending], known)):
+    texts = [p[1] for p in pending]
+    for (section, _rest, text, raw, first), rest in zip(pending, _cut_known(texts, _known(table, left_out, texts))):
         if not rest.strip("\x00"):
             continue  # wholly known
         if (pieces := left_pieces.get(rest)) is None:
@@ -196,15 +219,25 @@ def _unlabelled(rest: str, P) -> tuple[str, ...]:
 
 def _accounted(piece: str, amounts: set[str]) -> bool:
     """Numbers that are fund amounts (in any printed form), years, units and words of the form."""
-    if piece in V.IGNORED_TEXT or level1_of(piece) or level2_of(piece) or foreign_level(piece):
+    if piece in V.IGNORED_TEXT or is_level_label(piece):
         return True
+    form = _number_form(piece)
+    if form is True or form is False:
+        return form
+    return any(abs(form - float(a)) < 1e-6 or abs(form / 10000 - float(a)) < 1e-6 for a in amounts)
+
+
+@lru_cache(maxsize=4096)  # the same pieces (指标值 numbers, years) recur from table to table
+def _number_form(piece: str) -> bool | float:
+    """What _accounted() says of a piece that is no label, short of the table's amounts: True or
+    False, or the number (not 0) that is accounted for when it is one of the table's amounts."""
     digits = re.sub(r"[^\d.]", "", piece)
     if digits and re.fullmatch(r"[\d.]*(?:万元|万|元|亿元)?", piece):
         try:
             n = float(digits.rstrip("."))
         except ValueError:
             return False
-        return any(abs(n - float(a)) < 1e-6 or abs(n / 10000 - float(a)) < 1e-6 for a in amounts) or n == 0
+        return True if n == 0 else n
     return bool(re.fullmatch(r"(?:\d{4}年度?|年度|万元|元)", piece))
 
 

@@ -9,7 +9,7 @@ from ...models import Funds
 from ...values import fold, parse_amount, squash
 from .patterns import patterns
 from .sections import Section
-from .segment import Joined, at_cell_start, labels_in
+from .segment import Joined, at_cell_start, labels_in, qualifier_of
 
 _BARE_OTHER = re.compile(r"(?:其中[：:]?)?其他")
 
@@ -55,7 +55,7 @@ class FundsReader:
 
     @staticmethod
     def _qualifier_column(m: re.Match) -> str | None:
-        q = next((v for k, v in m.groupdict().items() if k.startswith("q") and v), "")
+        q = qualifier_of(m)
         if "市县" in q or "全市" in q or "全省" in q:
             return "all"
         if "本级" in q:

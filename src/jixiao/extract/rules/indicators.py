@@ -16,13 +16,18 @@ from .columns import column_for, fit_by_shape
 from .records import RecordReader
 from .runtogether import has_scoring, is_blank_row, peel_levels, split_labels
 from .sections import PASSED_ROLES, RECORD_ROLES, Role, Section
-from .segment import SLOT, best_column, is_indicator_header, is_whole_label, roles_of, split_name_value
+from .segment import SLOT, best_in, column_spans, is_indicator_header, is_whole_label, roles_of, split_name_value
 
 # a sub-header under the value column: 2021年实际实现值 / 预期2022年实现值
 _VALUE_SUBHEADER = re.compile("|".join(V.VALUE_SUBHEADERS))
 _LABEL_LIKE = re.compile(r"(?!.*[此不本该无])[\u4e00-\u9fff]{2,6}指标")
 # "中期绩效指标" / "年度绩效指标": which of a 申报表's two indicator blocks the rows below belong to
 BLOCK = re.compile(r"^(?P<period>中长期|中期|长期|实施期)?(?P<annual>本年度|年度|当年)?(?:绩效)?指标(?:[（(].*[）)])?$")
+
+
+_NOT_YET = object()
+# columns whose text is left out on purpose (a set made once: this is asked of every cell of the grid)
+_LEFT_OUT = frozenset({Role.OUTSIDE, Role.CODE, Role.SKIP})
 
 
 def looks_like_value(text: str) -> bool:
@@ -45,6 +50,20 @@ class Pending:
 
 
 class IndicatorReader(RecordReader):
+    _grid_of: list | None = None  # the header (self.roles) that _grid_cache was made from
+
+    def _grid(self) -> tuple[list[tuple[str, float, float]], set[str], bool, dict]:
+        """The header's column spans, its set of roles, whether every header cell has a box, and
+        the column found for each cell's left and right edge so far.
+
+        Asked on every row of the grid, so made once a header: self.roles is only ever replaced,
+        never changed in place, so the list itself says whether the header changed."""
+        if self._grid_of is not self.roles:
+            self._grid_of = self.roles
+            self._grid_cache = (column_spans(self.roles), {r for r, _c in self.roles},
+                                all(c.bbox for _r, c in self.roles), {})
+        return self._grid_cache
+
     # indicators ----------------------------------------------------------------------------
     def _indicator_header(self, row: Row, texts: list[str]) -> bool:
         if self._record_header(row, texts):
@@ -115,8 +134,17 @@ class IndicatorReader(RecordReader):
             return
         cells = [c for c in row.cells]
         texts = [c.text for c in cells]
-        if self.roles and (row.ruled and all(c.bbox for _r, c in self.roles)):
-            assigned = [(best_column(c, self.roles), c) for c in cells if c.text.strip()]
+        if self.roles and row.ruled and (grid := self._grid())[2]:
+            # a ruled grid's cells in one column share their edges (the rulings'), so a column is
+            # found once for each pair of edges
+            spans, found = grid[0], grid[3]
+            assigned = []
+            for c in cells:
+                if c.text.strip():
+                    edges = (c.bbox[0], c.bbox[2])
+                    if (role := found.get(edges, _NOT_YET)) is _NOT_YET:
+                        role = found[edges] = best_in(c, spans)
+                    assigned.append((role, c))
             self._columnar(assigned)
         elif self.roles and len(cells) > 1:
             self._columnar(self._align(cells))
@@ -282,7 +310,7 @@ class IndicatorReader(RecordReader):
         for role, cell in assigned:
             if role and role not in by_role:
                 by_role[role] = cell
-        self.dropped += [c.text for r, c in assigned if r in (Role.OUTSIDE, Role.CODE, Role.SKIP)]
+        self.dropped += [c.text for r, c in assigned if r in _LEFT_OUT]
         if RECORD_ROLES & by_role.keys():
             self._record_cells(by_role)
         foreign = "l1" in by_role and foreign_level(by_role["l1"].text)
@@ -305,7 +333,7 @@ class IndicatorReader(RecordReader):
             value_cell.text if value_cell else None, value_cell,
             by_role["op"].text if "op" in by_role else None,
             by_role["unit"].text if "unit" in by_role else None,
-            has_op_column=any(r == "op" for r, _c in self.roles),
+            has_op_column="op" in self._grid()[1],
         )
         self._flush()
 
@@ -358,7 +386,7 @@ class IndicatorReader(RecordReader):
                     self.notes.append(f"line not understood in the indicator block: {text}")
                     continue
                 rest = text[len(name) + len(value):]
-                if rest and (has_scoring(rest) or Role.OUTSIDE in {r for r, _c in self.roles}):
+                if rest and (has_scoring(rest) or Role.OUTSIDE in self._grid()[1]):
                     self.dropped.append(rest)  # the flat export's columns after the value, run together
                 self._flush()
                 self.pending = Pending(self.l1, self.l2, name, cell, value, cell)

@@ -50,6 +50,12 @@ def _level2(s: str, _size: int) -> str | None:
     return None
 
 
+def is_level_label(text: str) -> bool:
+    """level1_of(text) or level2_of(text) or foreign_level(text), with the label made bare once."""
+    s = _bare(text)
+    return bool(_level1(s, len(V.LEVEL1)) or _level2(s, len(V.LEVEL2_KEYWORDS)) or V.FOREIGN_LEVELS.get(s))
+
+
 def foreign_level(text: str) -> tuple[str, str] | None:
     """A level of another framework (实施效果指标): the contract levels it is kept under."""
     return V.FOREIGN_LEVELS.get(_bare(text))

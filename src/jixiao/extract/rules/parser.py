@@ -108,12 +108,13 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
     def _row(self, row: Row) -> None:
         texts = [c.text for c in row.cells]
         first = fold(texts[0])
-        if not any(t.strip() for t in texts):
-            return
+        if not "".join(texts).strip():
+            return  # every cell blank
         if len(texts) == 1 and first in V.FORM_HEADINGS:
             return
-        if (patterns().note.match(first) and not row.ruled) or (
-                self.section == Section.INDICATORS and patterns().sign_off.match(first)):
+        P = patterns()
+        if (not row.ruled and P.note.match(first)) or (
+                self.section == Section.INDICATORS and P.sign_off.match(first)):
             self._end_block()
             self.section = Section.DONE
             return
@@ -128,7 +129,7 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         if self.section == Section.INDICATORS:
             self._indicator_row(row)
             return
-        if self.section == Section.HEAD and (m := patterns().unit_line.search(fold(row.text))):
+        if self.section == Section.HEAD and (m := P.unit_line.search(fold(row.text))):
             self.fund_unit = m.group(1)  # "金额单位：元" under the heading
         if self.pending_head and not self._starts_with_label(first):
             kind, self.pending_head = self.pending_head, None
@@ -139,11 +140,11 @@ class _Parser(HeadReader, FundsReader, GoalsReader, IndicatorReader):
         self.pending_head = None
         if is_title(row):
             self._title(row)
-        elif patterns().head_start.match(first):
+        elif P.head_start.match(first):
             self._head(row)
-        elif patterns().goal.match(first) or (len(texts) > 1 and any(patterns().goal.match(fold(t)) for t in texts)):
+        elif P.goal.match(first) or (len(texts) > 1 and any(P.goal.match(fold(t)) for t in texts)):
             self._goals(row)
-        elif patterns().fund_start.search(fold(row.text)) or (self.section == Section.FUNDS and patterns().fund.match(first)):
+        elif P.fund_start.search(fold(row.text)) or (self.section == Section.FUNDS and P.fund.match(first)):
             self._funds(row)
         elif self.section == Section.GOALS:
             self._goal_continuation(row)

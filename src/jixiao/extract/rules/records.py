@@ -24,8 +24,8 @@ class RecordReader:
     def _record_header(self, row: Row, texts: list[str]) -> bool:
         """The first of a two-row header: a project's own columns (单位代码 | 单位(专项)名称 | 资金总额 |
         实施期绩效目标) and the 绩效指标 label spanning the indicator columns of the row below."""
-        if len(texts) < 3:
-            return False  # most rows: decided before the roles are looked up
+        if len(texts) < 3 or roles_of(texts[-1:])[0] != Role.GROUP:
+            return False  # most rows: decided before the roles of all their cells are looked up
         roles = roles_of(texts)
         if roles[-1] != Role.GROUP or not all(r in RECORD_ROLES or r in PASSED_ROLES
                                                                 for r in roles[:-1]):
@@ -36,7 +36,7 @@ class RecordReader:
     def _department_row(self, cells: list[Cell]) -> bool:
         """'820-马踏镇部门 | 8,827,620.53' above its units' project rows: the department's own total,
         which names the competent department and is no project's amount."""
-        roles = {r for r, _c in self.roles}
+        roles = self._grid()[1]
         if not ({Role.PROJECT, Role.IMPL, Role.UNIT_OR_PROJECT} & roles) or len(cells) != 2:
             return False
         name, amount = cells
@@ -52,7 +52,7 @@ class RecordReader:
     def _record_row(self, text: str, cell: Cell) -> bool:
         """'505006 学生伙食费 30.00' under a 单位代码 | 单位(专项)名称 | 资金总额 header: the unit's row
         (its first code), then its projects' rows (the same code again)."""
-        roles = {r for r, _c in self.roles}
+        roles = self._grid()[1]
         if Role.CODE not in roles or not (m := _RECORD_ROW.match(squash(text))) or peel_levels(squash(text))[0]:
             return False
         code, name, amount = m.group(1), strip_code(m.group(2)), m.group(3)

@@ -41,6 +41,16 @@ def labels_in(regex: re.Pattern, kinds: list, text: str):
         yield kinds[i], m.start(), m.end(), m
 
 
+def qualifier_of(m: re.Match) -> str:
+    """The qualifier a label match of the fund pattern caught ((含本级), or "")."""
+    # Only the alternative that matched has groups that are not None, and its qualifier's group
+    # (q3) closes last, so it is the match's lastindex: no groupdict() of every alternative.
+    i = _kind_of_group(m.re).get(m.lastindex)
+    if i is None:
+        return next((v for k, v in m.groupdict().items() if k.startswith("q") and v), "")
+    return m.group(f"q{i}") or ""
+
+
 @lru_cache(maxsize=32)
 def _kind_of_group(regex: re.Pattern) -> dict[int, int]:
     """Group number -> kind number, for the named groups of a label pattern (h0, f0 and q0, g0 …)."""
@@ -157,35 +167,55 @@ _BRACKETED = re.compile(r"[（(].*?[）)]")
 
 
 def roles_of(texts: list[str]) -> list[str]:
-    roles = []
-    for t in texts:
-        f = fold(t)
-        # a bracketed qualifier (万元) is tried without; folded text has only ASCII brackets
-        role = V.COLUMNS.get(f) or ("(" in f and V.COLUMNS.get(_BRACKETED.sub("", f)))
-        roles.append(role or "other")
-    return roles
+    P = patterns()
+    return [_role_of(t, P) for t in texts]
+
+
+# Keyed by the patterns too: they are made anew whenever the vocabulary changes (patterns.py),
+# so a column added to V.COLUMNS is never answered from an older state.  Header cells and the
+# cells of every indicator row are looked up here, the same few texts table after table.
+@lru_cache(maxsize=8192)
+def _role_of(text: str, _vocabulary) -> str:
+    f = fold(text)
+    # a bracketed qualifier (万元) is tried without; folded text has only ASCII brackets
+    role = V.COLUMNS.get(f) or ("(" in f and V.COLUMNS.get(_BRACKETED.sub("", f)))
+    return role or "other"
 
 
 def is_indicator_header(texts: list[str]) -> bool:
-    if not any("指标" in t or "目标值" in t for t in texts):
+    joined = "\x00".join(texts)  # the separator keeps a word from spanning two cells
+    if "指标" not in joined and "目标值" not in joined:
         return False  # cheap rejection: this runs on every row
-    roles = set(roles_of(texts))
+    return _is_indicator_header(tuple(texts), patterns())
+
+
+@lru_cache(maxsize=4096)  # the grid's rows that pass the rejection above recur from table to table
+def _is_indicator_header(texts: tuple[str, ...], P) -> bool:
+    roles = {_role_of(t, P) for t in texts}
     joined = fold("".join(texts))
     if {"l1", "l2"} <= roles or ("name" in roles and "value" in roles) or ("l2" in roles and "value" in roles):
         return True
     return sum(k in joined for k in ("一级指标", "二级指标", "三级指标", "指标值", "指标名称", "指标内容")) >= 2
 
 
-def best_column(cell: Cell, columns: list[tuple[str, Cell]]) -> str | None:
-    x0, _y0, x1, _y1 = cell.bbox
+def column_spans(columns: list[tuple[str, Cell]]) -> list[tuple[str, float, float]]:
+    """Each header column's role and its left and right edge (those with a box), for best_in."""
+    return [(role, head.bbox[0], head.bbox[2]) for role, head in columns if head.bbox is not None]
+
+
+def best_in(cell: Cell, spans: list[tuple[str, float, float]]) -> str | None:
+    """The column (of column_spans) a cell overlaps most, or None when it overlaps none."""
+    x0, x1 = cell.bbox[0], cell.bbox[2]
     best, best_overlap = None, 0.0
-    for role, head in columns:
-        if head.bbox is None:
-            continue
-        overlap = min(x1, head.bbox[2]) - max(x0, head.bbox[0])
+    for role, left, right in spans:
+        overlap = min(x1, right) - max(x0, left)
         if overlap > best_overlap:
             best, best_overlap = role, overlap
     return best
+
+
+def best_column(cell: Cell, columns: list[tuple[str, Cell]]) -> str | None:
+    return best_in(cell, column_spans(columns))
 
 
 # ---------------------------------------------------------------------------------------------
