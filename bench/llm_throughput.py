@@ -126,7 +126,7 @@ def main() -> None:
                               f"{' (started fresh before each run)' if slots is not None else ''}")
                         print("workers  wall s  tables/s  compl tok/s  prompt tok  compl tok  calls  "
                               "mean latency s  failed  re-asks  speed-up  load avg (start/end)")
-                    print(f"{workers:>7}  {r['wall']:6.1f}  {r['tables'] / r['wall']:8.3f}  "
+                    print(f"{workers:>7}  {r['wall']:6.1f}  {r['tables'] / r['wall']:8.4f}  "
                           f"{r['completion'] / r['wall']:11.1f}  {r['prompt']:10}  {r['completion']:9}  "
                           f"{r['calls']:5}  {r['latency']:14.1f}  {r['failed']:6}  {r['reasks']:7}  "
                           f"{base / r['wall']:7.2f}x  {r['load'][0]:.2f}/{r['load'][1]:.2f}", flush=True)
