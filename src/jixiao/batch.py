@@ -30,7 +30,7 @@ from .check import Checked, Grounding, Verification, table_ref, verify
 from .check import conclude_stream as check_stream
 from .document import InputError
 from .extract import Extractor, RulesExtractor
-from .fileio import OutputNames, atomic_file, not_regular, sha256_of, shown
+from .fileio import OutputNames, atomic_file, not_regular, sha256_of, shown, unique_inputs
 from .jsonlist import JsonListWriter, dumps, read_json_list
 from .findings import Finding, ReviewConfig, Source, make_finding, suggested_grade
 from .models import ExtractedTable
@@ -374,20 +374,6 @@ def clean_temporaries(out: Path) -> None:
     for p in out.glob(".*.tmp"):
         if p.is_file() and not p.is_symlink():
             p.unlink(missing_ok=True)
-
-
-def unique_inputs(files: list[Path]) -> tuple[list[Path], list[tuple[Path, Path]]]:
-    """Each input once, by resolved path; (dropped, the one kept) for every repeat."""
-    seen: dict[str, Path] = {}
-    kept, dropped = [], []
-    for p in files:
-        key = str(p.resolve())
-        if key in seen:
-            dropped.append((p, seen[key]))
-        else:
-            seen[key] = p
-            kept.append(p)
-    return kept, dropped
 
 
 def settings_key(extractor: Extractor, read: ReadOptions) -> str:

@@ -171,8 +171,7 @@ def _inputs(paths: list[Path]) -> list[Path]:
     import glob
     import os
 
-    from .batch import unique_inputs
-    from .fileio import not_regular, shown
+    from .fileio import not_regular, shown, unique_inputs
     from .readers import SUFFIXES
 
     out: list[Path] = []
@@ -447,7 +446,6 @@ def extract(
     jobs: Jobs = None,
 ) -> None:
     """Extract every performance-target table of each input into the output contract."""
-    from .batch import packing, read_any
     from .fileio import OutputNames, atomic_file, shown
     from .jobs import reader
 
@@ -455,14 +453,18 @@ def extract(
                        on_ocr=_ocr_progress if sys.stderr.isatty() else None)
     settings = _settings(config, backend, read, model=model, base_url=base_url, structured_mode=structured_mode,
                          workers=workers, rpm=rpm, tpm=tpm, use_cache=False if no_cache else None)
-    extractor = _extractor(settings)
+    # a model's settings are checked before any process starts; the rules need no checking
+    extractor = _extractor(settings) if settings.backend != "rules" else None
     files = _inputs(paths)
     if output is not None:
         _prepare_output(output)
+    pool = reader(files, settings, _jobs(jobs, settings), verify=False, debug=debug)
+    reads = iter(pool(files)) if pool is not None else None  # its processes start up while this one goes on
+    from .batch import packing, read_any
+
+    extractor = extractor or _extractor(settings)
     names, outcomes = OutputNames(files), []
     stdout = _StdoutTables(fmt.value)
-    pool = reader(files, settings, _jobs(jobs, settings), verify=False, debug=debug)
-    reads = iter(pool(files)) if pool is not None else None
     for path in files:
         # tables are written as they are read, never held: a file of any size keeps memory flat (a
         # file read on another process comes back whole and is written the same way)

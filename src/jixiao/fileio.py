@@ -133,3 +133,17 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def unique_inputs(files: list[Path]) -> tuple[list[Path], list[tuple[Path, Path]]]:
+    """Each input once, by resolved path; (dropped, the one kept) for every repeat."""
+    seen: dict[str, Path] = {}
+    kept, dropped = [], []
+    for p in files:
+        key = str(p.resolve())
+        if key in seen:
+            dropped.append((p, seen[key]))
+        else:
+            seen[key] = p
+            kept.append(p)
+    return kept, dropped

@@ -13,6 +13,8 @@ OCR engines use every core by default: with N workers each one gets cores/N thre
 from __future__ import annotations
 
 import dataclasses
+import functools
+import itertools
 import json
 import os
 import threading
@@ -68,7 +70,9 @@ def _read(path: Path, verify: bool, debug: bool):
 
 def ordered(submit: Callable, items: Iterable, window: int, recover: Callable | None = None) -> Iterator:
     """fn(item) for each item through `submit` (returning futures), yielded in input order, with at
-    most `window` items in flight so a long batch is never all queued or all held.
+    most `window` items in flight so a long batch is never all queued or all held.  The first
+    `window` items are submitted at once, when this is called (their processes start while the
+    caller goes on), the others as results are taken.
 
     When a process of the pool dies (BrokenProcessPool: killed, out of memory, a crash in a native
     library on a hostile file), every item then in flight has lost its result and none can be
@@ -91,16 +95,24 @@ def ordered(submit: Callable, items: Iterable, window: int, recover: Callable | 
             pending.extend((i, _Done(r)) for i, r in zip(again[1:], results[1:]))
             return results[0]
 
-    for item in items:
+    def push(item) -> None:
         try:
             future = submit(item)
         except BrokenProcessPool as e:  # the pool broke before this item was taken: recovered with the rest
             future = _Failed(e)
         pending.append((item, future))
-        if len(pending) >= window:
+
+    items = iter(items)
+    for item in itertools.islice(items, window):
+        push(item)
+
+    def results() -> Iterator:
+        while pending:
             yield take()
-    while pending:
-        yield take()
+            for item in itertools.islice(items, 1):
+                push(item)
+
+    return results()
 
 
 class _Done:
@@ -135,7 +147,8 @@ def reader(files: list[Path], settings: Settings, jobs: int, *, verify: bool = T
 
 def read_files(files: list[Path], settings: Settings, jobs: int, *, verify: bool = True,
                debug: bool = False) -> Iterator:
-    """Each file's batch.FileRead, in input order, read on `jobs` processes.
+    """Each file's batch.FileRead, in input order, read on `jobs` processes: started, and the first
+    files handed to them, when this is called, so that they start up while the caller goes on.
 
     Files are the unit of work; a long PDF, or any PDF of a batch smaller than `jobs`, is read in
     parts of consecutive pages, each part on a process of its own (see `_read_part`)."""
@@ -143,7 +156,7 @@ def read_files(files: list[Path], settings: Settings, jobs: int, *, verify: bool
     from concurrent.futures import ProcessPoolExecutor
 
     if not files:
-        return
+        return iter(())
     from concurrent.futures.process import BrokenProcessPool
 
     few = len(files) < jobs
@@ -180,10 +193,15 @@ def read_files(files: list[Path], settings: Settings, jobs: int, *, verify: bool
                 restart()
         return results
 
-    try:
-        yield from ordered(submit, files, 2 * jobs, recover)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    results = ordered(submit, files, 2 * jobs, recover)  # the first files submitted now
+
+    def drained() -> Iterator:
+        try:
+            yield from results
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    return drained()
 
 
 def _died(path: Path):
@@ -206,10 +224,19 @@ def worth_spreading(files: list[Path], jobs: int) -> bool:
                for f in files)
 
 
-def _parts(path: Path, jobs: int, few: bool) -> list[int] | None:
+def _parts(path: Path, jobs: int, few: bool) -> tuple[int, ...] | None:
     """The first page of each part a PDF is read in, or None to read it whole."""
     if jobs < 2 or not isinstance(path, Path) or path.suffix.lower() != ".pdf":
         return None
+    try:
+        st = path.stat()
+    except OSError:  # gone: read whole, where its error is worded
+        return None
+    return _parts_of(path, st.st_size, st.st_mtime_ns, jobs, few)
+
+
+@functools.lru_cache(maxsize=64)  # asked once to decide whether processes pay, once to cut it
+def _parts_of(path: Path, _size: int, _mtime: int, jobs: int, few: bool) -> tuple[int, ...] | None:
     try:
         from .readers._mupdf import pymupdf
 
@@ -222,7 +249,7 @@ def _parts(path: Path, jobs: int, few: bool) -> list[int] | None:
     except Exception:  # a damaged file: read whole, where its error is worded
         return None
     parts = min(jobs, n // (1 if scan else MIN_PART_PAGES))
-    return [n * k // parts for k in range(parts)] if parts >= 2 else None
+    return tuple(n * k // parts for k in range(parts)) if parts >= 2 else None
 
 
 class _Whole:
