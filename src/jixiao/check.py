@@ -19,6 +19,7 @@ from .chunk import Chunk
 from .findings import RULES, Finding, ReviewConfig, Source, TableFacts, make_finding
 from .ground import Status, cell_of, locate, source_text, strings, where
 from .models import ExtractedTable, Location, TableData, field_label, indicator_index, indicator_path, value_at
+from .reading import table_ref, table_ref_of  # noqa: F401  (named here too: the checker's callers use it)
 from .values import parse_amount, parse_value
 
 _SLOT = re.compile(r"^\s*[*＊]?\s*指标\s*[0-9０-９]+\s*[：:]")  # an 指标N： slot of the template
@@ -242,15 +243,6 @@ def _verification_outcomes(t: ExtractedTable, v: Verification) -> dict[str, dict
                "OCR-01": facts.ocr, "OCR-02": facts.ocr, "EXTRACT-01": t.reading is not None, "SRC-01": True}
     return {r: {"outcome": "failed" if r in fired else ("passed" if applies[r] else "not_applicable"), "reasons": []}
             for r in _VERIFY_RULES}
-
-
-def table_ref(table: ExtractedTable, n: int) -> str:
-    """A table's name within a run: its file and its place in that file (stable across resumes)."""
-    return table_ref_of(table.provenance.source_file, n)
-
-
-def table_ref_of(source_file: str, n: int) -> str:
-    return f"{source_file}#{n}"
 
 
 def conclude_stream(verified: Callable[[], Iterable[tuple[str, ExtractedTable, Verification]]],

@@ -205,7 +205,7 @@ def read_files(files: list[Path], settings: Settings, jobs: int, *, verify: bool
 
 
 def _died(path: Path):
-    from .batch import FileOutcome, FileRead
+    from .reading import FileOutcome, FileRead
 
     return FileRead(FileOutcome(path, error="the process reading it died (killed, out of memory, or a crash in a "
                                             "library it uses); the other files were read"), [])
@@ -259,7 +259,7 @@ class _Whole:
         self.path, self.futures, self.whole = path, futures, whole
 
     def result(self):
-        from .batch import FileOutcome, FileRead, _say_damage
+        from .reading import FileOutcome, FileRead, _say_damage
 
         parts = [f.result() for f in self.futures]
         joined = all(p["error"] is None for p in parts) and all(
@@ -283,7 +283,7 @@ def _renumbered(verification: str, source: str, was: int, now: int) -> str:
     """A verification's text (batch.verification_json) with its findings' table_ref, `source#was`
     as the part counted, made `source#now`.  Only the value of a "table_ref" key can be preceded
     by `"table_ref": ` in the text (a string holding it would have its quotes escaped)."""
-    from .check import table_ref_of
+    from .reading import table_ref_of
 
     def pair(n: int) -> str:
         return '"table_ref": ' + json.dumps(table_ref_of(source, n), ensure_ascii=False)
@@ -301,8 +301,7 @@ def _read_part(path: Path, bounds: list[int], k: int, verify: bool, debug: bool)
     the starts and ends, and reads the file whole where they do not fit, or where a reader noticed
     damage (whose notes and warnings a whole read words)."""
     from . import __version__
-    from .batch import FileRead, _mark_table
-    from .check import table_ref, verify as verify_table
+    from .reading import FileRead, _mark_table, table_ref
     from .chunk import Chunker, is_title
     from .fileio import sha256_of
     from .models import Provenance
@@ -348,7 +347,11 @@ def _read_part(path: Path, bounds: list[int], k: int, verify: bool, debug: bool)
             for reading in extractor.readings(chunks(), str(path), provenance):
                 for table in reading.tables:
                     ref = table_ref(table, len(packed))  # its place in this part: the driver renumbers
-                    v = verify_table(table, ref, reading.chunk, s.review, reading.rules) if verify else None
+                    v = None
+                    if verify:
+                        from .check import verify as verify_table  # the checker only where it verifies
+
+                        v = verify_table(table, ref, reading.chunk, s.review, reading.rules)
                     marked += _mark_table(table, v, ref, [])  # every cell empty (damage sends it whole)
                     packed.append(FileRead.pack(table, v))
     except Exception as e:  # the driver reads the file whole, and words the error as a whole read does
