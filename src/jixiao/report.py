@@ -60,7 +60,6 @@ _md_env = jinja2.Environment(loader=jinja2.PackageLoader("jixiao", "templates"),
                              finalize=md_text)
 
 
-
 def merged_comments(findings: Iterable[Finding]) -> list[dict]:
     """One comment per indicator (and per table-level rule): messages joined, highest severity (§4.3)."""
     groups: dict[tuple, list[Finding]] = defaultdict(list)
@@ -681,8 +680,7 @@ class _Xlsx:
         if self.run is None:
             for c in part:
                 self.ranking.add(c)
-        if hasattr(self.book, "flush"):  # a part at a time to the process writing it
-            self.book.flush()
+        self.book.flush()  # a part at a time to the process writing it (if any)
 
     def close(self) -> None:
         for r in self.ranking.rows():

@@ -69,6 +69,9 @@ class Book:
             elif how == BLANK:
                 ws.write_blank(row, col, None, style)
 
+    def flush(self) -> None:
+        """Nothing to send: rows written here are written as they come (see Remote.flush)."""
+
     def close(self) -> None:
         for title, (headers, _widths, _styled) in self.layout.items():  # written after the rows, so counted now
             self.sheets[title].autofilter(0, 0, self.rows[title], len(headers) - 1)
