@@ -142,14 +142,6 @@ def test_jobs_must_be_positive(tmp_path):
     assert r.returncode == 2 and "--jobs" in r.stderr
 
 
-class _Done:
-    def __init__(self, value):
-        self.value = value
-
-    def result(self):
-        return self.value
-
-
 def _parts_joined(path, bounds, monkeypatch):
     """A PDF read in parts (in this process) and put back together by the driver's code."""
     from jixiao import jobs
@@ -160,7 +152,7 @@ def _parts_joined(path, bounds, monkeypatch):
     monkeypatch.setitem(jobs._worker, "extractor", RulesExtractor())
     parts = [jobs._read_part(path, bounds, k, True, False) for k in range(len(bounds))]
     wholes = []
-    joined = jobs._Whole(path, [_Done(p) for p in parts], lambda: wholes.append(1) or "read whole").result()
+    joined = jobs._Whole(path, [jobs._Done(p) for p in parts], lambda: wholes.append(1) or "read whole").result()
     return parts, joined, wholes
 
 

@@ -165,7 +165,7 @@ def test_a_garbled_content_stream_is_not_blamed_on_the_department(tmp_path):
 
 
 def test_a_table_with_every_cell_empty_is_said(tmp_path):
-    from jixiao.batch import FileOutcome, _mark_damage
+    from jixiao.reading import FileOutcome, _mark_damage
     from jixiao.models import ExtractedTable
 
     table = ExtractedTable.model_validate(_tables_of_seed()[0])

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .check import Checked, Grounding, Verification, table_ref, verify
+from .check import Checked, Grounding, Verification, verify
 from .check import conclude_stream as check_stream
 from .document import InputError
 from .extract import Extractor, RulesExtractor
@@ -35,8 +35,8 @@ from .jsonlist import JsonListWriter, dumps, read_json_list
 from .findings import Finding, ReviewConfig, Source, make_finding, suggested_grade
 from .models import ExtractedTable
 from .pipeline import readings
-from .reading import (DAMAGE_NOTE, FileOutcome, FileRead, OnTable, OnText, Packed, _damage_finding, _empty,  # noqa: F401
-                      _mark_damage, _mark_table, _say_damage, _verification, packing, verification_json)
+from .reading import (DAMAGE_NOTE, FileOutcome, FileRead, OnTable, OnText, Packed, _damage_finding, _mark_table,
+                      _say_damage, _verification, packing, table_ref, verification_json)
 from .settings import ReadOptions, Settings
 
 MANIFEST = ".jixiao-run.sqlite"

@@ -19,7 +19,7 @@ from .chunk import Chunk
 from .findings import RULES, Finding, ReviewConfig, Source, TableFacts, make_finding
 from .ground import Status, cell_of, locate, source_text, strings, where
 from .models import ExtractedTable, Location, TableData, field_label, indicator_index, indicator_path, value_at
-from .reading import table_ref, table_ref_of  # noqa: F401  (named here too: the checker's callers use it)
+from .reading import table_ref
 from .values import parse_amount, parse_value
 
 _SLOT = re.compile(r"^\s*[*＊]?\s*指标\s*[0-9０-９]+\s*[：:]")  # an 指标N： slot of the template

@@ -460,7 +460,8 @@ def extract(
         _prepare_output(output)
     pool = reader(files, settings, _jobs(jobs, settings), verify=False, debug=debug)
     reads = iter(pool(files)) if pool is not None else None  # its processes start up while this one goes on
-    from .batch import packing, read_any
+    from .batch import read_any
+    from .reading import packing
 
     extractor = extractor or _extractor(settings)
     names, outcomes = OutputNames(files), []
