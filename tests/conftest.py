@@ -102,7 +102,7 @@ def vcr_cassette_dir(request):
 
 def descendants(pid: int) -> dict[int, str]:
     """Processes started (directly or not) by `pid`, with their command lines (Ray's actors show
-    `ray::FileReader` there, --jobs workers `multiprocessing.spawn`)."""
+    `ray::FileReader` there, --jobs workers the run's own when forked, `multiprocessing.spawn` when spawned)."""
     parents, cmds = {}, {}
     for p in Path("/proc").iterdir():
         if not p.name.isdigit():

@@ -112,11 +112,16 @@ def test_a_worker_killed_mid_run_costs_only_its_files(tmp_path):
     two = tmp_path / "two"
     proc = subprocess.Popen([*CMD, "run", str(d), "-o", str(two), "--no-images", "--jobs", "2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    driver = " ".join([*CMD, "run", str(d), "-o", str(two), "--no-images", "--jobs", "2"]) + " "
     killed = None
     deadline = time.monotonic() + 120
     while killed is None and proc.poll() is None and time.monotonic() < deadline:
-        workers = [pid for pid, cmd in descendants(proc.pid).items() if "multiprocessing.spawn" in cmd]
-        if workers and len(list(two.glob("doc*.json"))) >= 2:  # mid-run: some files written, more to go
+        # the --jobs processes: forked from the run (its command line), or spawned (multiprocessing's)
+        # where the run had threads.  Asked before the outputs are counted: while fewer than all are
+        # written, review.xlsx's process (spawned for the reports, after the last file) cannot exist yet
+        workers = [pid for pid, cmd in descendants(proc.pid).items()
+                   if cmd == driver or "multiprocessing.spawn" in cmd and "resource_tracker" not in cmd]
+        if workers and 2 <= len(list(two.glob("doc*.json"))) < 16:  # mid-run: some files written, more to go
             os.kill(workers[0], signal.SIGKILL)
             killed = workers[0]
         time.sleep(0.05)

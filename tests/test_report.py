@@ -230,6 +230,7 @@ def test_xlsx_written_on_a_process_of_its_own_is_the_same_workbook(tmp_path):
     import zipfile
 
     from jixiao.report import _Xlsx
+    from jixiao.xlsxbook import BookError
 
     checked = _seed_checked()
     books = {}
@@ -248,9 +249,21 @@ def test_xlsx_written_on_a_process_of_its_own_is_the_same_workbook(tmp_path):
 
     x = _Xlsx(tmp_path / "bad.xlsx", apart=True)
     x.book.append("no such sheet", [], None)
-    with pytest.raises(RuntimeError, match="review.xlsx: KeyError"):
+    with pytest.raises(BookError, match="review.xlsx: KeyError"):
         x.close()
     assert not x.book.child.is_alive()
+
+    # the child killed (the out-of-memory killer): the next send says so, naming review.xlsx
+    x = _Xlsx(tmp_path / "killed.xlsx", apart=True)
+    x.book.child.kill()
+    x.book.child.join()
+    with pytest.raises(BookError, match=r"review.xlsx: the process writing it ended \(killed by signal 9\)"):
+        x.add(1, checked)
+        x.close()
+    from jixiao.cli import _output_error
+
+    said = _output_error(BookError("review.xlsx: the process writing it ended (killed by signal 9)"), tmp_path)
+    assert "review.xlsx" in said and "cannot write there" not in said and "run again" in said
 
     x = _Xlsx(tmp_path / "aborted.xlsx", apart=True)
     x.add(1, checked)

@@ -575,3 +575,33 @@ def test_review_of_a_bad_results_file_says_what_is_wrong(tmp_path, content, said
     assert r.returncode == 1 and "Traceback" not in r.stderr
     line = next(line for line in r.stderr.splitlines() if line.startswith("jixiao: error:"))
     assert str(bad) in line and said in line
+
+
+def test_a_process_forked_by_a_run_does_not_keep_its_folder_locked(tmp_path):
+    """--jobs processes are forked from the run where that is safe: killed, the run leaves its
+    lock file behind, and the next run must not wait for the run's children to end first."""
+    script = f"""
+import multiprocessing, os, signal, time
+from pathlib import Path
+from jixiao.batch import OutputLock
+
+lock = OutputLock(Path({str(tmp_path)!r})).__enter__()
+child = multiprocessing.get_context("fork").Process(target=time.sleep, args=(30,))
+child.start()
+print(child.pid, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)  # the run killed: no release, the lock file stays
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = int(proc.stdout.readline())  # (not read to its end: the child holds the pipe open)
+    proc.wait(timeout=60)
+    try:
+        assert (tmp_path / ".jixiao.lock").exists()
+        from jixiao.batch import OutputLock
+
+        waits = []
+        waiter = threading.Thread(target=lambda: OutputLock(tmp_path, on_wait=waits.append).__enter__().__exit__())
+        waiter.start()
+        waiter.join(timeout=10)
+        assert not waiter.is_alive() and waits == []  # taken at once, though the child still lives
+    finally:
+        os.kill(child, 9)

@@ -237,13 +237,31 @@ class OutputLock:
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self.fd = fd
+        _LOCKS.add(fd)
         return self
 
     def __exit__(self, *exc) -> None:
         if self.fd is not None:
             self.path.unlink(missing_ok=True)
+            _LOCKS.discard(self.fd)
             os.close(self.fd)  # closing releases the lock
             self.fd = None
+
+
+# A flock belongs to the open file, which a fork shares: a --jobs process forked from a run would
+# hold its folder's lock until it ended, after the run itself (a run killed and started again
+# would wait for them).  So a forked process closes its copies (the run's own stay locked).
+_LOCKS: set[int] = set()
+
+
+def _forget_locks() -> None:
+    for fd in _LOCKS:
+        os.close(fd)
+    _LOCKS.clear()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
+    os.register_at_fork(after_in_child=_forget_locks)
 
 
 def clean_temporaries(out: Path) -> None:

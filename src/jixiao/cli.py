@@ -119,8 +119,11 @@ def _output_error(e: BaseException, output: Path) -> str:
     import sqlite3
 
     from .fileio import shown
+    from .xlsxbook import BookError
 
     where = shown(output)
+    if isinstance(e, BookError):
+        return f"{where}: {e}; the reports are not written (the extractions are: run again to write them)"
     if isinstance(e, OSError) and e.errno == errno.ENOSPC:
         return f"{where}: no space left on device; the outputs written before it are kept, the reports are not written"
     if isinstance(e, (FileExistsError, NotADirectoryError)) or (output.exists() and not output.is_dir()):

@@ -100,9 +100,14 @@ class Book:
         return Remote(child, mine)
 
 
+class BookError(OSError):
+    """review.xlsx could not be written on its process (an OSError: the reports are not written,
+    as when the disk is full)."""
+
+
 class Remote:
     """A Book on a child process: rows are sent in batches; close() waits for the workbook, and
-    raises what the child raised."""
+    raises what the child raised (BookError, also when the child died)."""
 
     def __init__(self, child, conn):
         self.child, self.conn, self.batch = child, conn, []
@@ -112,20 +117,32 @@ class Remote:
 
     def flush(self) -> None:
         if self.batch:
-            self.conn.send(("rows", self.batch))
+            self._send(("rows", self.batch))
             self.batch = []
 
     def close(self) -> None:
         self.flush()
-        self.conn.send(("close", None))
+        self._send(("close", None))
         try:
             answer = self.conn.recv()
         except EOFError:
-            answer = ("error", f"the process writing review.xlsx ended (exit code {self.child.exitcode})")
+            answer = ("error", self._ended())
         self.child.join()
         self.conn.close()
         if answer[0] == "error":
-            raise RuntimeError(f"review.xlsx: {answer[1]}")
+            raise BookError(f"review.xlsx: {answer[1]}")
+
+    def _send(self, message: tuple) -> None:
+        try:
+            self.conn.send(message)
+        except OSError:  # a broken pipe: the child died (killed, out of memory)
+            raise BookError(f"review.xlsx: {self._ended()}") from None
+
+    def _ended(self) -> str:
+        self.child.join(timeout=5)
+        code = self.child.exitcode
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        return f"the process writing it ended ({how})"
 
     def abort(self) -> None:
         try:
