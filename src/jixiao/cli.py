@@ -463,10 +463,11 @@ def extract(
         _prepare_output(output)
     pool = reader(files, settings, _jobs(jobs, settings), verify=False, debug=debug)
     reads = iter(pool(files)) if pool is not None else None  # its processes start up while this one goes on
-    from .batch import read_any
-    from .reading import packing
+    if reads is None:  # read here (else this process only writes: the reader is not even built)
+        from .batch import read_any
+        from .reading import packing
 
-    extractor = extractor or _extractor(settings)
+        extractor = extractor or _extractor(settings)
     names, outcomes = OutputNames(files), []
     stdout = _StdoutTables(fmt.value)
     for path in files:

@@ -1,10 +1,10 @@
 """Files of a batch read on several processes at once (`--jobs N`), results in input order.
 
-Each worker process builds its extractor once (and with it, on the first scanned page, its own
-OCR engine) and reads whole files with `batch.read_whole`, the same reading a one-process run
-does, sending each file's tables back; the driver keeps everything else (the manifest, output
-names, the atomic streamed writes, the reports), so a run with any number of jobs writes exactly
-what a one-process run writes.
+Each worker process (forked where that is safe, see `_start_method`; else spawned) builds its
+extractor once (and with it, on the first scanned page, its own OCR engine) and reads whole files
+with `batch.read_whole`, the same reading a one-process run does, sending each file's tables back;
+the driver keeps everything else (the manifest, output names, the atomic streamed writes, the
+reports), so a run with any number of jobs writes exactly what a one-process run writes.
 
 OCR engines use every core by default: with N workers each one gets cores/N threads
 (`JIXIAO_OCR_THREADS`, unless set), so N workers never oversubscribe the machine.
