@@ -99,8 +99,6 @@ def main() -> None:
     if args.long_worker:
         long_worker(args.long_worker)
         return
-    import os
-
     print(f"{os.cpu_count()} CPU(s); fixtures: seed-tables-scan.pdf (7 pages), seed-tables-scan-p1.png")
     print(f"{'engine':<10} {'load s':>7} {'s/page pdf':>11} {'s/page png':>11} {'peak RSS MB':>12} {'F1 pdf':>7} {'F1 png':>7}")
     with tempfile.TemporaryDirectory() as tmp:

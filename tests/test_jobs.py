@@ -162,7 +162,7 @@ def _parts_joined(path, bounds, monkeypatch):
 
 
 def _same_read(a, b):
-    """Two batch.FileRead: the same tables, findings and groundings, in the same order."""
+    """Two reading.FileRead: the same tables, findings and groundings, in the same order."""
     assert [t.model_dump_json() for t, _v in a.tables] == [t.model_dump_json() for t, _v in b.tables]
     assert [[f.model_dump_json() for f in v.findings] for _t, v in a.tables] == \
         [[f.model_dump_json() for f in v.findings] for _t, v in b.tables]

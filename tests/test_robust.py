@@ -10,7 +10,6 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pymupdf
@@ -75,6 +74,7 @@ def test_explicit_inputs_with_one_name(tmp_path):
     assert sorted(map(sorted, sources.values())) == [[str(tmp_path / "a" / "x.pdf")], [str(tmp_path / "b" / "x.pdf")]]
     # the extract command names them apart the same way
     e = jixiao("extract", tmp_path / "a" / "x.pdf", tmp_path / "b" / "x.pdf", "-o", tmp_path / "e")
+    assert e.returncode == 0, e.stderr
     assert len(list((tmp_path / "e").glob("*.json"))) == 2
 
 
@@ -583,7 +583,7 @@ def test_a_process_forked_by_a_run_does_not_keep_its_folder_locked(tmp_path):
     script = f"""
 import multiprocessing, os, signal, time
 from pathlib import Path
-from jixiao.batch import OutputLock
+from jixiao.manifest import OutputLock
 
 lock = OutputLock(Path({str(tmp_path)!r})).__enter__()
 child = multiprocessing.get_context("fork").Process(target=time.sleep, args=(30,))
@@ -596,7 +596,7 @@ os.kill(os.getpid(), signal.SIGKILL)  # the run killed: no release, the lock fil
     proc.wait(timeout=60)
     try:
         assert (tmp_path / ".jixiao.lock").exists()
-        from jixiao.batch import OutputLock
+        from jixiao.manifest import OutputLock
 
         waits = []
         waiter = threading.Thread(target=lambda: OutputLock(tmp_path, on_wait=waits.append).__enter__().__exit__())

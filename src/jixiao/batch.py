@@ -7,93 +7,34 @@
 
 In `run_batch`, each file is extracted and its tables verified against their source as soon as it is read (its
 chunks are then dropped, so memory does not grow with the batch); its extraction is written
-atomically and recorded in a SQLite manifest in the output folder.  A run that is killed at any
+atomically and recorded in a SQLite manifest in the output folder (manifest.py).  A run that is killed at any
 moment and started again skips the files already done (same sha256, same settings) and carries
-on; the batch rules and the reports are computed at the end over every table.  Files may be read
+on; the batch rules and the reports are computed at the end over every table (the checked
+tables wait on disk, spill.py).  Files may be read
 on other processes (`--jobs`, jobs.py) or a Ray cluster (`--ray`, distributed.py): they send each
 file's tables back whole (`FileRead`), and this process alone writes them out and keeps the manifest.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import sqlite3
-import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
-from .check import Checked, Grounding, Verification, verify
+from .check import Checked, Verification, verify
 from .check import conclude_stream as check_stream
 from .document import InputError
 from .extract import Extractor, RulesExtractor
 from .fileio import OutputNames, atomic_file, not_regular, sha256_of, shown, unique_inputs
-from .jsonlist import JsonListWriter, dumps, read_json_list
-from .findings import Finding, ReviewConfig, Source, make_finding, suggested_grade
+from .findings import ReviewConfig
+from .jsonlist import JsonListWriter, read_json_list
+from .manifest import Manifest, clean_temporaries, settings_key
 from .models import ExtractedTable
 from .pipeline import readings
 from .reading import (DAMAGE_NOTE, FileOutcome, FileRead, OnTable, OnText, Packed, _damage_finding, _mark_table,
-                      _say_damage, _verification, packing, table_ref, verification_json)
+                      _say_damage, packing, table_ref)
 from .settings import ReadOptions, Settings
-
-MANIFEST = ".jixiao-run.sqlite"
-LOCK = ".jixiao.lock"
-
-
-class Manifest:
-    """Which inputs of this output folder are done, under which settings.
-
-    Rows are keyed by the input's resolved path: two inputs never share a row, whatever their names.
-    """
-
-    def __init__(self, folder: Path):
-        self.db = sqlite3.connect(folder / MANIFEST, timeout=30)
-        with self.db:
-            self.db.execute("""CREATE TABLE IF NOT EXISTS files (
-                path TEXT PRIMARY KEY, sha256 TEXT, settings TEXT, output TEXT, tables INTEGER,
-                status TEXT, error TEXT, verification TEXT, ts REAL)""")
-            # a row per verified table (a file of any number of tables is never one value in memory);
-            # files.verification is left empty (manifests of earlier versions are read again)
-            self.db.execute("""CREATE TABLE IF NOT EXISTS verifications (
-                path TEXT, n INTEGER, json TEXT, PRIMARY KEY (path, n))""")
-
-    def done(self, path: Path, sha: str, settings: str) -> sqlite3.Row | None:
-        """(output, number of verifications recorded, status, error) of a finished input, or None."""
-        row = self.db.execute("SELECT output, (SELECT COUNT(*) FROM verifications v WHERE v.path = files.path), "
-                              "status, error FROM files WHERE path = ? AND sha256 = ? "
-                              "AND settings = ? AND status IN ('done', 'failed')",
-                              (str(path.resolve()), sha, settings)).fetchone()
-        return row
-
-    def outputs(self) -> dict[str, str]:
-        """Output stem -> the resolved input path it belongs to, for every input recorded here."""
-        rows = self.db.execute("SELECT output, path FROM files WHERE output IS NOT NULL").fetchall()
-        return {Path(output).stem: path for output, path in rows}
-
-    def record(self, path: Path, sha: str, settings: str, outcome: FileOutcome, verifications: Iterable[str] = ()) -> None:
-        """The input done, with its verifications (each as `verification_json` gives it), at once."""
-        status = "failed" if outcome.error and not outcome.count else "done"
-        key = str(path.resolve())
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            (key, sha, settings, outcome.output, outcome.count, status,
-                             outcome.error, None, time.time()))
-            self.db.execute("DELETE FROM verifications WHERE path = ?", (key,))
-            self.db.executemany("INSERT INTO verifications VALUES (?, ?, ?)",
-                                ((key, n, text) for n, text in enumerate(verifications)))
-
-    def verifications(self, path: Path) -> Iterator[Verification]:
-        """An input's verifications in order, one at a time."""
-        for (text,) in self.db.execute("SELECT json FROM verifications WHERE path = ? ORDER BY n",
-                                       (str(path.resolve()),)):
-            yield _verification(json.loads(text))
-
-    def close(self) -> None:
-        self.db.close()
-
+from .spill import CheckedSpill
 
 def read_one(path: Path, extractor: Extractor, read: ReadOptions, config: ReviewConfig | None = None,
              debug: bool = False, on_table: Callable[[ExtractedTable, Verification | None], None] | None = None,
@@ -200,88 +141,6 @@ def readable_error(e: BaseException) -> str:
     if text.startswith("code=") or "FzError" in text:
         return "damaged file: " + text.split(":", 1)[-1].strip()
     return f"unexpected {name}: {text}"
-
-
-class OutputLock:
-    """One run at a time in an output folder: an exclusive lock (flock) on DIR/.jixiao.lock, which
-    holds the pid of its owner and is removed when it is released.  A second run says who holds it
-    and waits for it."""
-
-    def __init__(self, folder: Path, on_wait: Callable[[str], None] | None = None):
-        self.path = folder / LOCK
-        self.on_wait = on_wait
-        self.fd: int | None = None
-
-    def __enter__(self) -> OutputLock:
-        import fcntl
-
-        said = False
-        while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if not said and self.on_wait:
-                    holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "?"
-                    self.on_wait(f"{shown(self.path.parent)} is in use by another jixiao run (pid {holder}); "
-                                 "waiting for it to finish")
-                    said = True
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            try:  # the holder removes the file as it lets go: lock the file that is there now
-                same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
-            except FileNotFoundError:
-                same = False
-            if same:
-                break
-            os.close(fd)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        self.fd = fd
-        _LOCKS.add(fd)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.fd is not None:
-            self.path.unlink(missing_ok=True)
-            _LOCKS.discard(self.fd)
-            os.close(self.fd)  # closing releases the lock
-            self.fd = None
-
-
-# A flock belongs to the open file, which a fork shares: a --jobs process forked from a run would
-# hold its folder's lock until it ended, after the run itself (a run killed and started again
-# would wait for them).  So a forked process closes its copies (the run's own stay locked).
-_LOCKS: set[int] = set()
-
-
-def _forget_locks() -> None:
-    for fd in _LOCKS:
-        os.close(fd)
-    _LOCKS.clear()
-
-
-if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
-    os.register_at_fork(after_in_child=_forget_locks)
-
-
-def clean_temporaries(out: Path) -> None:
-    """Temporary files a killed run left in the output folder (`.<name>.<random>.tmp`): removed
-    by the next run, which holds the folder's lock, so they are no other run's."""
-    for p in out.glob(".*.tmp"):
-        if p.is_file() and not p.is_symlink():
-            p.unlink(missing_ok=True)
-
-
-def settings_key(extractor: Extractor, read: ReadOptions) -> str:
-    """What makes an extraction of the same file differ: redo the file when any of it changes."""
-    parts = {"backend": extractor.name, "version": __version__, "password": bool(read.password), "ocr": read.ocr,
-             "ocr_engine": read.ocr_engine}
-    llm = extractor if extractor.name == "llm" else None
-    if llm is not None:
-        s = llm.s
-        parts.update(model=s.model, base_url=llm.base_url, mode=s.structured_mode, prompt=llm.prompt_hash,
-                     max_reasks=s.max_reasks, temperature=s.temperature, seed=s.seed)
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extractor | None = None, *,
@@ -395,82 +254,6 @@ def conclude_stream(outcomes: list[FileOutcome], load: Callable, config: ReviewC
         spill.close()
         raise
     return spill
-
-
-def _spill_adapters():
-    from pydantic import TypeAdapter
-
-    global _ADAPTERS
-    if _ADAPTERS is None:
-        _ADAPTERS = (TypeAdapter(list[Grounding]), TypeAdapter(list[Finding]))
-    return _ADAPTERS
-
-
-_ADAPTERS = None
-
-
-class CheckedSpill:
-    """The checked tables of a run, kept in an anonymous temporary file (gone with the process,
-    even a killed one) and read back one by one each time they are iterated: the reports make a
-    few passes over them without holding the run in memory.  len(), totals and per-file counts
-    are kept as they are added."""
-
-    def __init__(self, folder: Path | None = None):
-        import tempfile
-
-        self.file = tempfile.TemporaryFile("w+b", dir=folder)
-        self.n = 0
-        self.indicators = 0
-        self.findings = 0
-        self.totals = {"错误": 0, "警告": 0, "建议": 0}
-        self.by_file: dict[str, dict[str, int]] = {}
-
-    def add(self, c: Checked, path: Path | None = None) -> None:
-        # four lines a table, the models through pydantic's own JSON (serialised and validated in
-        # Rust: the reports read every table back, and this is most of what that costs)
-        a = _spill_adapters()
-        self.file.seek(0, 2)
-        self.file.write(b"\n".join((json.dumps([c.ref, c.grade, c.outcomes, c.score], ensure_ascii=False).encode(),
-                                    c.table.model_dump_json().encode(), a[0].dump_json(c.groundings),
-                                    a[1].dump_json(c.findings))) + b"\n")
-        self.n += 1
-        self.indicators += len(c.table.indicators)
-        self.findings += len(c.findings)
-        counts = self.by_file.setdefault(str(path if path is not None else c.table.provenance.source_file),
-                                         {"错误": 0, "警告": 0, "建议": 0})
-        for f in c.findings:
-            self.totals[f.severity] += 1
-            counts[f.severity] += 1
-
-    def __len__(self) -> int:
-        return self.n
-
-    def __iter__(self) -> Iterator[Checked]:
-        self.file.flush()
-        self.file.seek(0)
-        at = 0
-        groundings, findings = _spill_adapters()
-        while True:
-            self.file.seek(at)  # another pass may have moved the file between two tables of this one
-            head = self.file.readline()
-            if not head:
-                return
-            table, grounded, found = self.file.readline(), self.file.readline(), self.file.readline()
-            at = self.file.tell()
-            ref, grade, outcomes, score = json.loads(head)
-            yield Checked(ref, ExtractedTable.model_validate_json(table), groundings.validate_json(grounded),
-                          findings.validate_json(found), grade, outcomes, score)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return list(self)[index]
-        for n, c in enumerate(self):
-            if n == index:
-                return c
-        raise IndexError(index)
-
-    def close(self) -> None:
-        self.file.close()
 
 
 def _files_done(files: list[Path], out: Path, extractor: Extractor, settings: Settings, manifest: Manifest,

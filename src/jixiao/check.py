@@ -213,8 +213,6 @@ class Checked:
 
 
 def outcome_summary(outcomes: dict[str, dict]) -> dict:
-    from .findings import REASONS
-
     count = {o: 0 for o in ("passed", "failed", "not_applicable", "could_not_check", "error")}
     why: dict[str, int] = {}
     for o in outcomes.values():

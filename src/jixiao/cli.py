@@ -264,7 +264,7 @@ class _StdoutTables:
         self.list = JsonListWriter(self.out)
 
     def add(self, text: str, _verification=None) -> None:
-        """A table as batch.FileRead.pack encodes it (an item of a JSON list)."""
+        """A table as reading.FileRead.pack encodes it (an item of a JSON list)."""
         if self.fmt == "jsonl":
             self.out.write(json.dumps(json.loads(text), ensure_ascii=False) + "\n")
             return
@@ -324,8 +324,6 @@ def _totals(checked) -> dict[str, int]:
 
 def _exit(outcomes, checked=None, fail_on: Enum = FailOn.never) -> None:
     """The exit-code policy of every command: 1 when an input failed or findings reach --fail-on."""
-    from .findings import severity_counts
-
     code = 0
     failed = sum(1 for o in outcomes if o.error)
     if failed:
@@ -531,7 +529,8 @@ def run(
     import dataclasses
     import sqlite3
 
-    from .batch import OutputLock, run_batch
+    from .batch import run_batch
+    from .manifest import OutputLock
     from .progress import BatchProgress
 
     settings = _settings(config, backend, ReadOptions(password=password, ocr=ocr.value, ocr_engine=ocr_engine.value),
@@ -593,7 +592,8 @@ def review(
     review_model: ReviewModel = None,
 ) -> None:
     """Check extraction outputs against their sources and write the reports."""
-    from .batch import OutputLock, conclude_outcomes, review_results
+    from .batch import conclude_outcomes, review_results
+    from .manifest import OutputLock
 
     settings = _settings(config)
     outcomes = review_results(results, settings.review, _warning, debug)

@@ -67,7 +67,7 @@ class FileReader:
         return os.getpid()
 
     def read(self, path: str):
-        """One file's batch.FileRead; `path` as the driver was given it (what provenance names)."""
+        """One file's reading.FileRead; `path` as the driver was given it (what provenance names)."""
         from . import storage
         from .batch import read_whole
 
@@ -88,7 +88,7 @@ def actors(settings: Settings, count: int | None = None, debug: bool = False) ->
 
 
 def read_files(files: list, pool_actors: list) -> Iterator:
-    """Each file's batch.FileRead, in input order, read by the actors (ray.util.ActorPool)."""
+    """Each file's reading.FileRead, in input order, read by the actors (ray.util.ActorPool)."""
     from ray.util import ActorPool
 
     if not files:

@@ -147,7 +147,7 @@ def reader(files: list[Path], settings: Settings, jobs: int, *, verify: bool = T
 
 def read_files(files: list[Path], settings: Settings, jobs: int, *, verify: bool = True,
                debug: bool = False) -> Iterator:
-    """Each file's batch.FileRead, in input order, read on `jobs` processes: started, and the first
+    """Each file's reading.FileRead, in input order, read on `jobs` processes: started, and the first
     files handed to them, when this is called, so that they start up while the caller goes on.
 
     Files are the unit of work; a long PDF, or any PDF of a batch smaller than `jobs`, is read in
@@ -293,7 +293,7 @@ class _Whole:
 
 
 def _renumbered(verification: str, source: str, was: int, now: int) -> str:
-    """A verification's text (batch.verification_json) with its findings' table_ref, `source#was`
+    """A verification's text (reading.verification_json) with its findings' table_ref, `source#was`
     as the part counted, made `source#now`.  Only the value of a "table_ref" key can be preceded
     by `"table_ref": ` in the text (a string holding it would have its quotes escaped)."""
     from .reading import table_ref_of

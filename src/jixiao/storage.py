@@ -148,18 +148,20 @@ class StagedFolder:
 
     def sync(self, force: bool = True) -> None:
         """Copy what changed locally to the URL: outputs first, the manifest last."""
+        from .manifest import LOCK, MANIFEST
+
         now = time.monotonic()
         if not force and now - self.last < self.every:
             return
         self.last = now
         changed = []
         for p in self.local.rglob("*"):
-            if not p.is_file() or p.name.endswith((".tmp", "-journal")) or p.name == ".jixiao.lock":
+            if not p.is_file() or p.name.endswith((".tmp", "-journal")) or p.name == LOCK:
                 continue
             rel = p.relative_to(self.local).as_posix()
             stamp = self._stamp(p)
             if self.sent.get(rel) != stamp:
-                changed.append((rel.startswith(".jixiao-run"), rel, p, stamp))
+                changed.append((rel.startswith(MANIFEST), rel, p, stamp))  # its journal too
         for _manifest_last, rel, p, stamp in sorted(changed):
             self.fs.put_file(str(p), f"{self.root}/{rel}")
             self.sent[rel] = stamp

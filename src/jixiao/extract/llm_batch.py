@@ -85,7 +85,9 @@ class BatchLedger:
     """Batch IDs in the run's manifest file, so a restarted run finds its batch."""
 
     def __init__(self, folder: Path):
-        self.db = sqlite3.connect(folder / ".jixiao-run.sqlite", timeout=30)
+        from ..manifest import MANIFEST
+
+        self.db = sqlite3.connect(folder / MANIFEST, timeout=30)
         with self.db:
             self.db.execute("CREATE TABLE IF NOT EXISTS llm_batches (requests_sha TEXT PRIMARY KEY, batch_id TEXT, "
                             "input_file_id TEXT, status TEXT, ts REAL)")

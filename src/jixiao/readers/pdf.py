@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from ..document import Box, InputError, Line, Row
+from ..document import InputError, Line, Row
 from ..settings import ReadOptions
 from ._mupdf import pymupdf
 from .grid import Rulings

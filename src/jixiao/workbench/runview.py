@@ -149,7 +149,9 @@ class ProjectView:
 
 def _extraction_files(folder: Path) -> list[Path]:
     """The run's extraction files, from its manifest when there is one, else every table list."""
-    manifest = folder / ".jixiao-run.sqlite"
+    from ..manifest import MANIFEST
+
+    manifest = folder / MANIFEST
     names: list[str] = []
     if manifest.is_file():
         try:
