@@ -159,10 +159,22 @@ def test_invalid_answer_is_reasked_with_the_errors(tmp_path, src):
 
 
 def test_invalid_after_all_reasks_is_failed_and_never_cached(tmp_path, src):
-    server = Server(*[answer("not json at all")] * 3)
+    server = Server(answer("not json at all"), answer("still not json"), answer("nor is this"))
     table, store = run(tmp_path, src, server, max_reasks=2)
     assert table.llm.status == "failed" and table.llm.attempts == 3
+    assert "after 2 re-ask(s)" in table.llm.errors[-1]
     assert store.db.execute("SELECT COUNT(*) FROM cache").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("temperature, calls", [(0.0, 2), (0.7, 3)])
+def test_a_repeated_invalid_answer_is_not_asked_again_at_temperature_0(tmp_path, src, temperature, calls):
+    """At temperature 0 a second re-ask would send the first re-ask's very request again (the
+    same answer, the same errors): the table fails after the repeat instead of paying for it.  At
+    a higher temperature the same request may get another answer, so every re-ask is made."""
+    server = Server(*[answer("not json at all")] * 3)
+    table, _ = run(tmp_path, src, server, max_reasks=2, temperature=temperature)
+    assert table.llm.status == "failed" and table.llm.attempts == calls == len(server.requests)
+    assert ("the same as the one before it" in table.llm.errors[-1]) == (temperature == 0)
 
 
 def test_step_down_ladder_on_wire_rejections(tmp_path, src):

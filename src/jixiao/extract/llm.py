@@ -5,7 +5,8 @@
   -> plain prompt with the JSON taken from the answer.  It steps down only when the server rejects
   a feature on the wire, never because an answer failed validation.
 - The answer is always validated locally with the pydantic contract; a validation failure is
-  re-asked with the errors (paths and messages only), up to max_reasks times.
+  re-asked with the errors (paths and messages only), up to max_reasks times (at temperature 0,
+  not again once the model repeats its invalid answer word for word).
 - Faults: refusals, cut answers (max_tokens raised once), content filters, blank answers (asked
   once more), timeouts, and 429/5xx through the SDK's own retries (no second retry loop).  A
   table that fails is reported with its reasons; it never stops the others.
@@ -234,6 +235,7 @@ class LLMExtractor:
         fixed = self.s.max_tokens is not None
         max_tokens = self.s.max_tokens if fixed else budget(chunk_text, self.s.max_tokens_ceiling)
         reasks = raised = blanks = 0
+        last = None  # the invalid answer last re-asked about
         while True:
             out.attempts += 1
             content, finish, refusal = self._call(mode, messages, max_tokens, out, source, pages)
@@ -263,6 +265,12 @@ class LLMExtractor:
                 summary = _error_summary(e)
                 if reasks >= self.s.max_reasks:
                     raise LLMError(f"answer still invalid after {reasks} re-ask(s): {summary}") from None
+                if content == last and not self.s.temperature:
+                    # the same answer to the re-ask: asking again would send the very same request,
+                    # which at temperature 0 gets the very same answer (a call paid for nothing)
+                    raise LLMError(f"answer still invalid after {reasks} re-ask(s), the last answer the same as "
+                                   f"the one before it: {summary}") from None
+                last = content
                 reasks += 1
                 out.errors.append(f"re-asked: {summary}")
                 messages = base + [
