@@ -9,8 +9,9 @@ Targets (issue 5): default engine <= 3 s a page on 2 cores, peak RSS <= 1 GB, F1
 With --long N, also reads the scan replicated to N pages with the default engine, to show that
 memory stays flat over a long scanned document.
 
-With --jobs N (or -1: the cores), also times `jixiao extract` of the 7-page scan with --jobs 1 and
---jobs N (start-up and model loads included) and prints the speed-up and whether the outputs match.
+With --jobs N (or -1: the cores), also times `jixiao extract` with --jobs 1 and --jobs N (start-up
+and model loads included) of the 7-page scan (its pages spread over the processes) and of a batch
+of four copies (whole files spread), and prints the speed-ups and whether the outputs match.
 
 usage: python bench/ocr.py [--engines rapidocr,tesseract] [--repeat 2] [--long 28] [--jobs -1]
 """
@@ -116,23 +117,30 @@ def main() -> None:
             from jixiao.jobs import default_jobs
 
             n = default_jobs() if args.jobs < 0 else args.jobs
-            times = {}
-            for jobs in (1, n):
-                runs = []
-                for _ in range(args.repeat):
-                    t0 = time.perf_counter()  # the whole command: start-up, model loads, pages spread
-                    done = subprocess.run([sys.executable, "-m", "jixiao.cli", "extract",
-                                           str(FIXTURES / "seed-tables-scan.pdf"), "--jobs", str(jobs), "-o",
-                                           str(Path(tmp) / f"jobs{jobs}")], capture_output=True, text=True)
-                    runs.append(time.perf_counter() - t0)
-                    if done.returncode != 0:
-                        sys.exit(done.stderr[-2000:])
-                times[jobs] = min(runs)
-            same = (Path(tmp) / "jobs1" / "seed-tables-scan.json").read_bytes() == \
-                (Path(tmp) / f"jobs{n}" / "seed-tables-scan.json").read_bytes()
-            print(f"jixiao extract of the 7-page scan: --jobs 1 {times[1]:.1f} s ({times[1] / 7:.2f} s/page), "
-                  f"--jobs {n} {times[n]:.1f} s ({times[n] / 7:.2f} s/page): speed-up {times[1] / times[n]:.2f}x, "
-                  f"outputs {'identical' if same else 'DIFFERENT'}; load average {os.getloadavg()[0]:.2f}")
+            # one scan (its pages spread over the processes) and a batch of four (whole files spread)
+            batch = Path(tmp) / "batch"
+            batch.mkdir()
+            for k in range(4):
+                (batch / f"scan{k}.pdf").write_bytes((FIXTURES / "seed-tables-scan.pdf").read_bytes())
+            for what, source, pages, repeat in (("the 7-page scan", FIXTURES / "seed-tables-scan.pdf", 7, args.repeat),
+                                                ("a batch of 4 such scans", batch, 28, 1)):
+                times, outs = {}, {}
+                for jobs in (1, n):
+                    runs = []
+                    outs[jobs] = Path(tmp) / f"{source.stem}-jobs{jobs}"
+                    for _ in range(repeat):
+                        t0 = time.perf_counter()  # the whole command: start-up, model loads, pages spread
+                        done = subprocess.run([sys.executable, "-m", "jixiao.cli", "extract", str(source), "--jobs",
+                                               str(jobs), "-o", str(outs[jobs])], capture_output=True, text=True)
+                        runs.append(time.perf_counter() - t0)
+                        if done.returncode != 0:
+                            sys.exit(done.stderr[-2000:])
+                    times[jobs] = min(runs)
+                same = all((outs[1] / f.name).read_bytes() == f.read_bytes() for f in outs[n].iterdir()) and \
+                    len(list(outs[1].iterdir())) == len(list(outs[n].iterdir()))
+                print(f"jixiao extract of {what}: --jobs 1 {times[1]:.1f} s ({times[1] / pages:.2f} s/page), "
+                      f"--jobs {n} {times[n]:.1f} s ({times[n] / pages:.2f} s/page): speed-up {times[1] / times[n]:.2f}x, "
+                      f"outputs {'identical' if same else 'DIFFERENT'}; load average {os.getloadavg()[0]:.2f}")
         if args.long:
             import pymupdf
 
