@@ -236,3 +236,53 @@ def test_processes_start_only_where_they_pay(tmp_path):
         long.insert_pdf(pymupdf.open(FIXTURES / "seed-tables.pdf"))
     long.save(tmp_path / "long.pdf")
     assert worth_spreading([tmp_path / "long.pdf", txt[0], txt[1]], 2)  # read in parts
+
+
+def test_a_run_on_a_terminal_forks_its_processes_and_draws_its_bar(tmp_path):
+    """On a terminal the progress bar is redrawn by a thread of its own, and a process of two
+    threads is not forked (jobs._start_method): the bar is drawn only once the --jobs processes
+    are started, so that they are forked there too."""
+    import os
+    import pty
+
+    import pymupdf
+
+    src, doc = pymupdf.open(FIXTURES / "seed-tables.pdf"), pymupdf.open()
+    while doc.page_count < 28:
+        doc.insert_pdf(src)
+    d = tmp_path / "in"
+    d.mkdir()
+    for i in range(6):
+        doc.save(d / f"doc{i}.pdf")
+    args = [*CMD, "run", str(d), "-o", str(tmp_path / "out"), "--no-images", "--jobs", "2"]
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave)
+    os.close(slave)
+    shown = bytearray()
+
+    def drain():  # the terminal read, or the command would block once its buffer is full
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the command ended: the terminal is closed
+                return
+            if not chunk:
+                return
+            shown.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    kinds = set()
+    while proc.poll() is None:
+        for pid, cmd in descendants(proc.pid).items():
+            if cmd == " ".join(args) + " ":
+                kinds.add("forked")
+            elif "multiprocessing.spawn" in cmd and "resource_tracker" not in cmd and \
+                    len(list((tmp_path / "out").glob("doc*.json"))) < 6:  # (review.xlsx's comes after)
+                kinds.add("spawned")
+        time.sleep(0.05)
+    reader.join(timeout=10)
+    os.close(master)
+    assert proc.returncode == 0, shown.decode(errors="replace")[-2000:]
+    assert kinds == {"forked"}
+    assert "files" in shown.decode(errors="replace") and "6/6" in shown.decode(errors="replace")  # the bar

@@ -145,7 +145,8 @@ def readable_error(e: BaseException) -> str:
 
 def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extractor | None = None, *,
               force: bool = False, on_file: Callable[[FileOutcome], None] | None = None,
-              debug: bool = False, jobs: int = 1, reader: Reader | None = None) -> tuple[list[FileOutcome], CheckedSpill]:
+              debug: bool = False, jobs: int = 1, reader: Reader | None = None,
+              on_reading: Callable[[], None] | None = None) -> tuple[list[FileOutcome], CheckedSpill]:
     """`jixiao run`: every file extracted, verified and recorded; then the review rules over all tables.
 
     Memory does not grow with the batch: each file's tables are written out and dropped as soon as
@@ -155,7 +156,11 @@ def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extra
 
     `jobs` > 1 reads files on that many processes (jobs.py) where that pays; `reader` reads them
     elsewhere (a Ray cluster, distributed.py).  Either way this process alone keeps the manifest
-    and writes every output, in input order, through the same path as a one-process run."""
+    and writes every output, in input order, through the same path as a one-process run.
+
+    `on_reading()` is called once the reading has begun, its processes (if any) started: a
+    progress bar started only then keeps its drawing thread out of the way of their fork (jobs.py
+    forks only a process of one thread)."""
     out.mkdir(parents=True, exist_ok=True)
     clean_temporaries(out)
     files, _repeats = unique_inputs(files)
@@ -169,7 +174,8 @@ def run_batch(files: list[Path], out: Path, settings: Settings, extractor: Extra
             from .jobs import reader as pool_reader
 
             reader = pool_reader(files, settings, jobs, debug=debug)  # None where processes would not pay
-        for outcome in _files_done(files, out, extractor, settings, manifest, key, names, force, debug, reader):
+        for outcome in _files_done(files, out, extractor, settings, manifest, key, names, force, debug, reader,
+                                   on_reading or (lambda: None)):
             if on_file:
                 on_file(outcome)
             outcome.verifications = []
@@ -257,9 +263,11 @@ def conclude_stream(outcomes: list[FileOutcome], load: Callable, config: ReviewC
 
 
 def _files_done(files: list[Path], out: Path, extractor: Extractor, settings: Settings, manifest: Manifest,
-                key: str, names: OutputNames, force: bool, debug: bool, reader: Reader | None) -> Iterator[FileOutcome]:
+                key: str, names: OutputNames, force: bool, debug: bool, reader: Reader | None,
+                on_reading: Callable[[], None]) -> Iterator[FileOutcome]:
     """Each file's outcome, in input order: planned and written here, read here or by `reader`."""
     if reader is None:
+        on_reading()
         for path in files:
             planned = _plan(path, out, manifest, key, names, force)
             if isinstance(planned, FileOutcome):
@@ -272,6 +280,7 @@ def _files_done(files: list[Path], out: Path, extractor: Extractor, settings: Se
     # every file planned first (finished ones never leave this process), the rest read by `reader`
     plans = [(path, _plan(path, out, manifest, key, names, force)) for path in files]
     results = iter(reader([path for path, p in plans if not isinstance(p, FileOutcome)]))
+    on_reading()
     for path, planned in plans:
         if isinstance(planned, FileOutcome):
             yield planned

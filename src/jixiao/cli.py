@@ -561,7 +561,7 @@ def run(
                     (lambda o: (progress.file_done(o), staged.sync(force=False)))
                 outcomes, checked = run_batch(files, output, settings, extractor, force=force, on_file=on_file,
                                               debug=debug, jobs=_jobs(jobs, settings),
-                                              reader=reader)
+                                              reader=reader, on_reading=progress.show)
             for o in outcomes:
                 _said(o)
             progress.summary(outcomes, checked)

@@ -18,15 +18,25 @@ class BatchProgress:
                                  console=self.console, transient=False, disable=not self.console.is_terminal)
         self.task = self.progress.add_task("files", total=total, status="")
         self.tables = self.failed = self.calls = self.tokens = self.resumed = 0
+        self.shown = False
 
     def __enter__(self) -> BatchProgress:
-        self.progress.__enter__()
         return self
 
+    def show(self) -> None:
+        """The bar drawn from now on.  Not before the run has started its --jobs processes: on a
+        terminal the bar is redrawn by a thread of its own, and a process with a second thread is
+        not forked (jobs.py spawns its processes then, about 0.3 s slower)."""
+        if not self.shown:
+            self.shown = True
+            self.progress.start()
+
     def __exit__(self, *exc) -> None:
-        self.progress.__exit__(*exc)
+        if self.shown:
+            self.progress.stop()
 
     def file_done(self, outcome) -> None:
+        self.show()
         self.tables += outcome.count or len(outcome.tables)
         self.failed += bool(outcome.error)
         self.resumed += outcome.resumed
@@ -43,6 +53,7 @@ class BatchProgress:
 
     def ocr_page(self, path, page: int) -> None:
         """OCR takes seconds a page: say where a long scan has got to."""
+        self.show()
         self.progress.update(self.task, status=f"{self.tables} tables, {self.failed} failed; OCR {path.name} p{page}")
 
     def summary(self, outcomes, checked) -> None:
