@@ -91,12 +91,8 @@ def test_a_dead_process_costs_only_the_files_in_flight_and_only_the_culprit_fail
     assert out == ["read 0", "read 1", "read 2", "read 3", "read 4", "died", "again 6", "again 7", "read 8", "read 9"]
 
 
-def test_a_worker_killed_mid_run_costs_only_its_files(tmp_path):
-    """SIGKILL one --jobs process in the middle of a run: the files it and the others had in
-    flight are read again, the run completes, and it writes what a one-process run writes."""
-    import os
-    import signal
-
+def _long_pdfs(tmp_path, n: int):
+    """A folder of n 28-page copies of the seed (doc00.pdf, …): long enough to catch a run mid-way."""
     import pymupdf
 
     src, doc = pymupdf.open(FIXTURES / "seed-tables.pdf"), pymupdf.open()
@@ -104,8 +100,18 @@ def test_a_worker_killed_mid_run_costs_only_its_files(tmp_path):
         doc.insert_pdf(src)
     d = tmp_path / "in"
     d.mkdir()
-    for i in range(16):
+    for i in range(n):
         doc.save(d / f"doc{i:02}.pdf")
+    return d
+
+
+def test_a_worker_killed_mid_run_costs_only_its_files(tmp_path):
+    """SIGKILL one --jobs process in the middle of a run: the files it and the others had in
+    flight are read again, the run completes, and it writes what a one-process run writes."""
+    import os
+    import signal
+
+    d = _long_pdfs(tmp_path, 16)
     one = subprocess.run([*CMD, "run", str(d), "-o", str(tmp_path / "one"), "--no-images", "--jobs", "1"],
                          capture_output=True, text=True)
     assert one.returncode == 0, one.stderr
@@ -245,15 +251,7 @@ def test_a_run_on_a_terminal_forks_its_processes_and_draws_its_bar(tmp_path):
     import os
     import pty
 
-    import pymupdf
-
-    src, doc = pymupdf.open(FIXTURES / "seed-tables.pdf"), pymupdf.open()
-    while doc.page_count < 28:
-        doc.insert_pdf(src)
-    d = tmp_path / "in"
-    d.mkdir()
-    for i in range(6):
-        doc.save(d / f"doc{i}.pdf")
+    d = _long_pdfs(tmp_path, 6)
     args = [*CMD, "run", str(d), "-o", str(tmp_path / "out"), "--no-images", "--jobs", "2"]
     master, slave = pty.openpty()
     proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave)
