@@ -5,14 +5,14 @@
 - `run_batch`: `jixiao run`, durable and resumable (below);
 - `review_results`: `jixiao review`, stored extraction outputs re-grounded in their sources.
 
-In `run_batch`, each file is extracted and its tables verified against their source as soon as it is read (its
-chunks are then dropped, so memory does not grow with the batch); its extraction is written
-atomically and recorded in a SQLite manifest in the output folder (manifest.py).  A run that is killed at any
-moment and started again skips the files already done (same sha256, same settings) and carries
-on; the batch rules and the reports are computed at the end over every table (the checked
-tables wait on disk, spill.py).  Files may be read
-on other processes (`--jobs`, jobs.py) or a Ray cluster (`--ray`, distributed.py): they send each
-file's tables back whole (`FileRead`), and this process alone writes them out and keeps the manifest.
+In `run_batch`, each file is extracted and its tables verified against their source as soon as it
+is read (its chunks are then dropped, so memory does not grow with the batch); its extraction is
+written atomically and recorded in a SQLite manifest in the output folder (manifest.py).  A run
+that is killed at any moment and started again skips the files already done (same sha256, same
+settings) and carries on; the batch rules and the reports are computed at the end over every table
+(the checked tables wait on disk, spill.py).  Files may be read on other processes (`--jobs`,
+jobs.py) or a Ray cluster (`--ray`, distributed.py): they send each file's tables back whole
+(`FileRead`), and this process alone writes them out and keeps the manifest.
 """
 
 from __future__ import annotations
